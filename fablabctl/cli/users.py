@@ -1,0 +1,66 @@
+"""`fablabctl user add/list/disable`: accounts (tigistes by display name or pseudonym only)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+import typer
+
+from fablabctl.cli.common import backend, console, show_table
+from fablabctl.people.roles import Role
+
+group = typer.Typer(help="Comptes / accounts.", no_args_is_help=True)
+
+
+@group.command("add")
+def add(
+    ctx: typer.Context,
+    username: str,
+    role: Annotated[Role, typer.Option(help="admin, trainer, operator or tigiste")],
+    display_name: Annotated[
+        str | None, typer.Option(help="Pseudonym or first name; defaults to username")
+    ] = None,
+    password: Annotated[
+        str | None, typer.Option(help="At least 8 characters; generated and printed once when omitted")
+    ] = None,
+) -> None:
+    """Create an account."""
+    generated = password is None
+    password = password or secrets.token_urlsafe(9)
+    body = {
+        "username": username,
+        "display_name": display_name or username,
+        "role": role.value,
+        "password": password,
+    }
+    with backend(ctx) as api:
+        user = api.call("POST", "/users", json=body)
+    console.print(f"compte #{user['id']} « {user['username']} » ({user['role']}) créé")
+    if generated:
+        console.print(f"mot de passe (à noter, il ne sera plus affiché) : [bold]{password}[/]")
+
+
+@group.command("list")
+def list_(ctx: typer.Context, role: Annotated[Role | None, typer.Option()] = None) -> None:
+    """List accounts (staff only)."""
+    with backend(ctx) as api:
+        users = api.call("GET", "/users", params={"role": role.value} if role else None)
+    show_table(
+        "Comptes",
+        ("id", "identifiant", "nom affiché", "rôle", "actif"),
+        [(u["id"], u["username"], u["display_name"], u["role"], u["active"]) for u in users],
+    )
+
+
+@group.command("disable")
+def disable(ctx: typer.Context, user_id: int) -> None:
+    """Deactivate an account (kept for the records, can no longer log in)."""
+    with backend(ctx) as api:
+        api.call("DELETE", f"/users/{user_id}")
+    console.print(f"compte #{user_id} désactivé")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(group, name="user")
+    app.add_typer(group, name="users", hidden=True)

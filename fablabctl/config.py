@@ -1,0 +1,131 @@
+"""The one settings object (env prefix FABLAB_), read and checked once at start-up.
+
+Every value that can be wrong is checked here and reported in one line (`SettingsError`), so an
+operator on site sees "FABLAB_DATA_DIR /x is not writable" rather than a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+
+class SettingsError(Exception):
+    """A configuration value is wrong; the message names the variable and what to do."""
+
+
+class Settings(BaseSettings):
+    """Service configuration. Defaults run a single offline site on an embedded SQLite file."""
+
+    model_config = SettingsConfigDict(env_prefix="FABLAB_", extra="ignore")
+
+    environment: Literal["development", "production", "test"] = "development"
+    data_dir: Path = Path("var")
+    database_url: str = ""  # empty: SQLite file in data_dir
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    site: str = "local"
+    admin_password: str = ""
+    demo: bool = True  # simulated machines when no hardware is configured
+    lang: Literal["fr", "en"] = "fr"
+
+    # uploads and validation limits
+    max_upload_mb: float = Field(default=64.0, gt=0, le=4096)
+    max_triangles: int = Field(default=5_000_000, gt=0)
+    max_dxf_entities: int = Field(default=500_000, gt=0)
+    max_block_depth: int = Field(default=16, ge=1, le=256)
+
+    # sessions and login
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    login_attempts_per_minute: int = Field(default=10, ge=1, le=1000)
+
+    # dispatcher
+    stagger_start_s: float = Field(default=20.0, ge=0)
+    slicer_timeout_s: float = Field(default=600.0, gt=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_db_url(cls, value: str) -> str:
+        if not value:
+            return value
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(
+                f"not a database URL: {value!r} (expected sqlite:///path or postgresql://...)"
+            ) from exc
+        if url.get_backend_name() not in ("sqlite", "postgresql"):
+            raise ValueError(f"unsupported database {url.get_backend_name()!r}: use sqlite or postgresql")
+        return value
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def designs_dir(self) -> Path:
+        return self.data_dir / "designs"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL, with the SQLite default and the psycopg 3 driver made explicit."""
+        if not self.database_url:
+            return f"sqlite:///{(self.data_dir / 'fablabctl.db').resolve()}"
+        url = make_url(self.database_url)
+        if url.drivername in ("postgresql", "postgres"):
+            url = url.set(drivername="postgresql+psycopg")
+        return url.render_as_string(hide_password=False)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; turn pydantic's report into one readable line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            name = "FABLAB_" + "_".join(str(p) for p in err["loc"]).upper()
+            problems.append(f"{name}: {err['msg']}")
+        raise SettingsError("; ".join(problems)) from None
+
+
+def check_data_dir(settings: Settings) -> None:
+    """Create the data directory if needed and prove it is writable."""
+    path = settings.data_dir
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise SettingsError(f"FABLAB_DATA_DIR {path} is not writable: {exc.strerror or exc}") from None
+    for sub in (settings.designs_dir, settings.cache_dir):
+        sub.mkdir(parents=True, exist_ok=True)
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail early, in one line, when another program already listens on the port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise SettingsError(
+                f"port {port} on {host} is already in use ({exc.strerror}): stop the other program "
+                f"or set FABLAB_PORT"
+            ) from None
+
+
+def is_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0

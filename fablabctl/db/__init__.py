@@ -1,0 +1,1 @@
+"""Database: engine and sessions (SQLite WAL by default, PostgreSQL by URL), models, Alembic migrations."""

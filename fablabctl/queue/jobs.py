@@ -1,0 +1,215 @@
+"""Job service: submit, approve, reject, cancel, list; every state change recorded with who and why.
+
+Legal moves come from `fablabctl.queue.states`; this module applies them to database rows.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fablabctl import audit
+from fablabctl.clock import Clock, utc_now
+from fablabctl.db.models import DesignFile, Enrolment, Job, JobEvent, Machine, User
+from fablabctl.designs.service import get_design
+from fablabctl.errors import Conflict, Invalid, forbidden, not_found
+from fablabctl.i18n import Text
+from fablabctl.people.roles import STAFF, TEACHING, Role, require, role_of
+from fablabctl.queue import events
+from fablabctl.queue.schemas import JobSubmit
+from fablabctl.queue.states import JobState, can_transition
+
+KIND_OF_FILE = {"stl": "printer", "dxf": "laser"}
+TIGISTE_CANCELLABLE = frozenset({JobState.SUBMITTED, JobState.APPROVED, JobState.QUEUED})
+
+
+def transition(
+    session: Session,
+    job: Job,
+    to: JobState,
+    *,
+    actor: User | None,
+    reason: str | None = None,
+    clock: Clock = utc_now,
+) -> None:
+    """Move a job to `to` if the state machine allows it, and record the move."""
+    src = JobState(job.state)
+    if not can_transition(src, to):
+        raise Conflict(
+            "ILLEGAL_TRANSITION",
+            Text(
+                f"Impossible de passer le travail {job.id} de « {src} » à « {to} ».",
+                f"Job {job.id} cannot go from '{src}' to '{to}'.",
+            ),
+            state=src.value,
+            target=to.value,
+        )
+    job.state = to.value
+    job.updated_at = clock()
+    if reason is not None:
+        job.reason = reason
+    session.add(
+        JobEvent(
+            job_id=job.id,
+            from_state=src.value,
+            to_state=to.value,
+            actor_id=actor.id if actor else None,
+            reason=reason,
+            at=job.updated_at,
+        )
+    )
+    events.defer(
+        session,
+        events.JOB_STATE,
+        {"job_id": job.id, "from": src.value, "to": to.value, "reason": reason, "machine_id": job.machine_id},
+        owner_id=job.owner_id,
+    )
+
+
+def _default_cohort(session: Session, user: User) -> int | None:
+    cohorts = list(session.scalars(select(Enrolment.cohort_id).where(Enrolment.user_id == user.id)))
+    return cohorts[0] if len(cohorts) == 1 else None
+
+
+def submit_job(*, session: Session, actor: User, data: JobSubmit) -> Job:
+    """A validated design becomes a job waiting for a trainer; designs with errors are refused."""
+    design = get_design(session=session, actor=actor, design_id=data.design_id)
+    content = session.get(DesignFile, design.sha256)
+    assert content is not None
+    if not content.ok:
+        raise Invalid(
+            "DESIGN_HAS_ERRORS",
+            Text(
+                "Ce fichier a des erreurs : corrigez-les (voir le rapport) avant de l'envoyer.",
+                "This file has errors: fix them (see the report) before submitting it.",
+            ),
+        )
+    kind = KIND_OF_FILE.get(content.file_type) or data.kind
+    if kind is None:
+        raise Invalid(
+            "JOB_KIND_REQUIRED",
+            Text(
+                "Précisez la machine : imprimante ou laser.", "Say which kind of machine: printer or laser."
+            ),
+        )
+    if data.kind is not None and data.kind != kind:
+        raise Invalid(
+            "JOB_KIND_MISMATCH",
+            Text(
+                f"Un fichier {content.file_type.upper()} va sur : {kind}.",
+                f"A {content.file_type.upper()} file goes to: {kind}.",
+            ),
+        )
+    if data.pinned_machine_id is not None:
+        require(actor, STAFF)
+        machine = session.get(Machine, data.pinned_machine_id)
+        if machine is None:
+            raise not_found("machine", data.pinned_machine_id)
+        if machine.kind != kind:
+            raise Invalid(
+                "MACHINE_WRONG_KIND",
+                Text(
+                    f"La machine {machine.name} n'est pas du type {kind}.",
+                    f"Machine {machine.name} is not a {kind}.",
+                ),
+            )
+    if data.priority != 0:
+        require(actor, TEACHING)
+    if (
+        data.cohort_id is not None
+        and role_of(actor) is Role.TIGISTE
+        and data.cohort_id
+        not in set(session.scalars(select(Enrolment.cohort_id).where(Enrolment.user_id == actor.id)))
+    ):
+        raise not_found("cohort", data.cohort_id)
+    job = Job(
+        design_id=design.id,
+        kind=kind,
+        material=data.material,
+        quantity=data.quantity,
+        priority=data.priority,
+        state=JobState.SUBMITTED.value,
+        owner_id=design.owner_id,
+        submitted_by_id=actor.id,
+        cohort_id=data.cohort_id or _default_cohort(session, actor),
+        pinned_machine_id=data.pinned_machine_id,
+        settings={},
+    )
+    session.add(job)
+    session.flush()
+    session.add(
+        JobEvent(job_id=job.id, from_state=None, to_state=job.state, actor_id=actor.id, at=job.created_at)
+    )
+    audit.record(session, actor=actor, action="job.submit", target_type="job", target_id=job.id)
+    return job
+
+
+def get_job(*, session: Session, actor: User, job_id: int) -> Job:
+    job = session.get(Job, job_id)
+    if job is None or (role_of(actor) is Role.TIGISTE and job.owner_id != actor.id):
+        raise not_found("job", job_id)
+    return job
+
+
+def list_jobs(
+    *,
+    session: Session,
+    actor: User,
+    state: str | None = None,
+    cohort_id: int | None = None,
+    owner_id: int | None = None,
+    machine_id: int | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> list[Job]:
+    query = select(Job).order_by(Job.id.desc()).limit(limit).offset(offset)
+    if role_of(actor) is Role.TIGISTE:
+        query = query.where(Job.owner_id == actor.id)
+    if state is not None:
+        query = query.where(Job.state == JobState(state).value)
+    if cohort_id is not None:
+        query = query.where(Job.cohort_id == cohort_id)
+    if owner_id is not None:
+        query = query.where(Job.owner_id == owner_id)
+    if machine_id is not None:
+        query = query.where(Job.machine_id == machine_id)
+    return list(session.scalars(query))
+
+
+def approve_job(*, session: Session, actor: User, job_id: int) -> Job:
+    """A trainer approves: the job goes straight to the queue."""
+    require(actor, TEACHING)
+    job = get_job(session=session, actor=actor, job_id=job_id)
+    transition(session, job, JobState.APPROVED, actor=actor)
+    job.approved_by_id = actor.id
+    transition(session, job, JobState.QUEUED, actor=actor)
+    audit.record(session, actor=actor, action="job.approve", target_type="job", target_id=job.id)
+    return job
+
+
+def reject_job(*, session: Session, actor: User, job_id: int, reason: str) -> Job:
+    require(actor, TEACHING)
+    job = get_job(session=session, actor=actor, job_id=job_id)
+    transition(session, job, JobState.REJECTED, actor=actor, reason=reason)
+    audit.record(session, actor=actor, action="job.reject", target_type="job", target_id=job.id)
+    return job
+
+
+def cancel_job(*, session: Session, actor: User, job_id: int, reason: str | None = None) -> Job:
+    """Staff cancel any job; a tigiste only their own, and only before it reaches a machine."""
+    job = get_job(session=session, actor=actor, job_id=job_id)
+    if role_of(actor) is Role.TIGISTE and JobState(job.state) not in TIGISTE_CANCELLABLE:
+        raise forbidden(
+            Text(
+                "Ce travail est déjà sur une machine : demandez à un formateur.",
+                "This job is already on a machine: ask a trainer.",
+            )
+        )
+    transition(session, job, JobState.CANCELLED, actor=actor, reason=reason)
+    audit.record(session, actor=actor, action="job.cancel", target_type="job", target_id=job.id)
+    return job
+
+
+def job_events(*, session: Session, actor: User, job_id: int) -> list[JobEvent]:
+    job = get_job(session=session, actor=actor, job_id=job_id)
+    return list(session.scalars(select(JobEvent).where(JobEvent.job_id == job.id).order_by(JobEvent.id)))

@@ -1,0 +1,63 @@
+"""Job requests and records as the API and CLI exchange them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+
+class JobSubmit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    design_id: int
+    material: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    quantity: Annotated[int, Field(ge=1, le=100)] = 1
+    kind: Literal["printer", "laser"] | None = Field(
+        default=None, description="Deduced from the file (STL: printer, DXF: laser); needed for G-code."
+    )
+    cohort_id: int | None = None
+    priority: Annotated[int, Field(ge=-10, le=10)] = 0
+    pinned_machine_id: int | None = None
+
+
+class JobReject(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=1000)]
+
+
+class JobCancel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = None
+
+
+class JobOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    design_id: int
+    kind: str
+    material: str
+    quantity: int
+    priority: int
+    state: str
+    reason: str | None
+    owner_id: int
+    submitted_by_id: int
+    approved_by_id: int | None
+    cohort_id: int | None
+    pinned_machine_id: int | None
+    machine_id: int | None
+    attempt_of_id: int | None
+    settings: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+class JobEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    from_state: str | None
+    to_state: str
+    actor_id: int | None
+    reason: str | None
+    at: datetime

@@ -1,0 +1,57 @@
+"""The FastAPI application factory: one context (settings, database, limiter) per app."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from fablabctl import __version__
+from fablabctl.config import Settings
+from fablabctl.db.engine import make_engine, make_session_factory
+from fablabctl.people.ratelimit import LoginLimiter
+from fablabctl.web.context import ServiceContext
+from fablabctl.web.errors import install_error_handlers
+from fablabctl.web.limits import BodySizeLimit
+from fablabctl.web.routers import auth, cohorts, designs, events, health, jobs, machines, users
+
+API_PREFIX = "/api/v1"
+
+
+def build_context(settings: Settings) -> ServiceContext:
+    engine = make_engine(settings.sqlalchemy_url)
+    return ServiceContext(
+        settings=settings,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        limiter=LoginLimiter(settings.login_attempts_per_minute),
+    )
+
+
+def create_app(settings: Settings, *, context: ServiceContext | None = None) -> FastAPI:
+    """Build the app; the database must already be migrated (the run command and tests do it)."""
+    context = context or build_context(settings)
+    app = FastAPI(
+        title="fablabctl",
+        version=__version__,
+        description="Fab Lab machines, design checks and job queue for a TIG pédagogique numérique. "
+        "Errors are JSON {code, message, detail}; Accept-Language picks French (default) or English.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.context = context
+    install_error_handlers(app)
+    api = APIRouter(prefix=API_PREFIX)
+    for router in (
+        health.router,
+        auth.router,
+        users.router,
+        machines.router,
+        cohorts.router,
+        designs.router,
+        jobs.router,
+        events.router,
+    ):
+        api.include_router(router)
+    app.include_router(api)
+    app.add_middleware(BodySizeLimit, upload_limit=settings.max_upload_bytes)
+    return app

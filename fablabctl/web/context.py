@@ -1,0 +1,35 @@
+"""What the running service holds once: settings, database, login limiter. Built by `create_app`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from fablabctl.config import Settings
+from fablabctl.people.ratelimit import LoginLimiter
+from fablabctl.queue.events import EventBus, bind
+from fablabctl.validation.limits import ValidationLimits
+
+
+@dataclass
+class ServiceContext:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    limiter: LoginLimiter
+    bus: EventBus = field(default_factory=EventBus)
+
+    def __post_init__(self) -> None:
+        bind(self.sessions, self.bus)
+
+    @property
+    def limits(self) -> ValidationLimits:
+        s = self.settings
+        return ValidationLimits(
+            max_file_bytes=s.max_upload_bytes,
+            max_triangles=s.max_triangles,
+            max_dxf_entities=s.max_dxf_entities,
+            max_block_depth=s.max_block_depth,
+        )

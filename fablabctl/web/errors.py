@@ -1,0 +1,106 @@
+"""Every error leaves the API as JSON `{code, message, detail}`: a stable code, the user's language.
+
+Malformed JSON, wrong types, unknown routes, oversize bodies: all 4xx with a code, never a 500.
+An unexpected exception still answers JSON (`INTERNAL_ERROR`) and is logged with its traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from fablabctl.errors import FablabError
+from fablabctl.i18n import Text, pick_lang
+
+log = logging.getLogger(__name__)
+
+HTTP_TEXTS: dict[int, tuple[str, Text]] = {
+    404: ("NOT_FOUND", Text("Adresse inconnue.", "Unknown address.")),
+    405: ("METHOD_NOT_ALLOWED", Text("Méthode non autorisée ici.", "Method not allowed here.")),
+    401: ("NOT_AUTHENTICATED", Text("Connexion requise.", "You must log in.")),
+    403: ("FORBIDDEN", Text("Vous n'avez pas le droit de faire cela.", "You are not allowed to do this.")),
+    413: ("BODY_TOO_LARGE", Text("Requête trop grosse.", "Request too large.")),
+}
+
+
+def error_body(request: Request, code: str, message: Text, detail: Any = None) -> dict[str, Any]:
+    lang = pick_lang(request.headers.get("accept-language"))
+    return {"code": code, "message": message.in_(lang), "detail": detail}
+
+
+def _validation_detail(exc: RequestValidationError) -> tuple[str, Text, list[dict[str, Any]]]:
+    problems = []
+    code = "INVALID_INPUT"
+    for err in exc.errors():
+        if err.get("type") == "json_invalid":
+            code = "MALFORMED_JSON"
+        problems.append(
+            {
+                "field": ".".join(str(p) for p in err.get("loc", ()) if p != "body"),
+                "problem": err.get("msg", ""),
+                "type": err.get("type", ""),
+            }
+        )
+    if code == "MALFORMED_JSON":
+        return (
+            code,
+            Text("Le corps de la requête n'est pas du JSON valide.", "The request body is not valid JSON."),
+            problems,
+        )
+    # field name and pydantic's own explanation ("a laser cannot use the marlin driver (use grbl)")
+    parts = "; ".join(
+        f"{p['field']} ({p['problem'].removeprefix('Value error, ')})"
+        if p["field"]
+        else p["problem"].removeprefix("Value error, ")
+        for p in problems
+    )
+    return code, Text(f"Données invalides : {parts}.", f"Invalid data: {parts}."), problems
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(FablabError)
+    async def _fablab(request: Request, exc: FablabError) -> JSONResponse:
+        headers = {}
+        if "retry_after" in exc.detail:
+            headers["Retry-After"] = str(exc.detail["retry_after"])
+        return JSONResponse(
+            error_body(request, exc.code, exc.message, exc.detail or None),
+            status_code=exc.status,
+            headers=headers,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        code, message, problems = _validation_detail(exc)
+        return JSONResponse(error_body(request, code, message, problems), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, message = HTTP_TEXTS.get(
+            exc.status_code, ("HTTP_ERROR", Text(str(exc.detail), str(exc.detail)))
+        )
+        return JSONResponse(
+            error_body(request, code, message),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return JSONResponse(
+            error_body(
+                request,
+                "INTERNAL_ERROR",
+                Text(
+                    "Erreur interne : elle est enregistrée dans le journal du service.",
+                    "Internal error: it is recorded in the service log.",
+                ),
+            ),
+            status_code=500,
+        )

@@ -1,0 +1,1 @@
+"""API routers under /api/v1, one per feature."""

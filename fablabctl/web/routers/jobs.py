@@ -1,0 +1,73 @@
+"""Jobs: submit, list with filters, approve / reject (trainers), cancel, history of state changes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from fablabctl.queue import jobs
+from fablabctl.queue.schemas import JobCancel, JobEventOut, JobOut, JobReject, JobSubmit
+from fablabctl.queue.states import JobState
+from fablabctl.web.deps import CurrentUser, SessionDep
+
+router = APIRouter(prefix="/jobs", tags=["jobs"])
+
+
+@router.post("", status_code=201)
+def submit_job(body: JobSubmit, session: SessionDep, actor: CurrentUser) -> JobOut:
+    return JobOut.model_validate(jobs.submit_job(session=session, actor=actor, data=body))
+
+
+@router.get("")
+def list_jobs(
+    session: SessionDep,
+    actor: CurrentUser,
+    state: JobState | None = None,
+    cohort_id: int | None = None,
+    owner_id: int | None = None,
+    machine_id: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[JobOut]:
+    rows = jobs.list_jobs(
+        session=session,
+        actor=actor,
+        state=state.value if state else None,
+        cohort_id=cohort_id,
+        owner_id=owner_id,
+        machine_id=machine_id,
+        limit=limit,
+        offset=offset,
+    )
+    return [JobOut.model_validate(j) for j in rows]
+
+
+@router.get("/{job_id}")
+def get_job(job_id: int, session: SessionDep, actor: CurrentUser) -> JobOut:
+    return JobOut.model_validate(jobs.get_job(session=session, actor=actor, job_id=job_id))
+
+
+@router.get("/{job_id}/events")
+def job_events(job_id: int, session: SessionDep, actor: CurrentUser) -> list[JobEventOut]:
+    return [
+        JobEventOut.model_validate(e) for e in jobs.job_events(session=session, actor=actor, job_id=job_id)
+    ]
+
+
+@router.post("/{job_id}/approve")
+def approve_job(job_id: int, session: SessionDep, actor: CurrentUser) -> JobOut:
+    return JobOut.model_validate(jobs.approve_job(session=session, actor=actor, job_id=job_id))
+
+
+@router.post("/{job_id}/reject")
+def reject_job(job_id: int, body: JobReject, session: SessionDep, actor: CurrentUser) -> JobOut:
+    return JobOut.model_validate(
+        jobs.reject_job(session=session, actor=actor, job_id=job_id, reason=body.reason)
+    )
+
+
+@router.post("/{job_id}/cancel")
+def cancel_job(job_id: int, session: SessionDep, actor: CurrentUser, body: JobCancel | None = None) -> JobOut:
+    reason = body.reason if body else None
+    return JobOut.model_validate(jobs.cancel_job(session=session, actor=actor, job_id=job_id, reason=reason))

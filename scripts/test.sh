@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The test command: set everything up, then lint, type-check and run the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh test
+.venv/bin/ruff check fablabctl tests bench
+.venv/bin/mypy
+status=0
+.venv/bin/pytest -q "$@" || status=$?
+if [ "$status" = 5 ]; then
+  echo "fablabctl: pytest collected no tests: that is a failure" >&2
+  exit 1
+fi
+exit "$status"
