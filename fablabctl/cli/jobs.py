@@ -118,6 +118,86 @@ def cancel(ctx: typer.Context, job_id: int, reason: Annotated[str | None, typer.
     _act(ctx, job_id, "cancel", {"reason": reason} if reason else None, "annulé")
 
 
+@group.command("confirm")
+def confirm(ctx: typer.Context, job_id: int) -> None:
+    """Confirm the bed is clear / the sheet is in place: the machine starts."""
+    _act(ctx, job_id, "confirm", None, "confirmé")
+
+
+@group.command("pause")
+def pause(ctx: typer.Context, job_id: int) -> None:
+    """Pause a running job (heaters stay on)."""
+    _act(ctx, job_id, "pause", None, "mise en pause demandée")
+
+
+@group.command("resume")
+def resume(ctx: typer.Context, job_id: int) -> None:
+    """Resume a paused job."""
+    _act(ctx, job_id, "resume", None, "reprise demandée")
+
+
+@group.command("retry")
+def retry(ctx: typer.Context, job_id: int) -> None:
+    """Print again: a new attempt of a failed, cancelled or interrupted job."""
+    _act(ctx, job_id, "retry", None, "relancé : nouvel essai")
+
+
+@group.command("history")
+def history(
+    ctx: typer.Context,
+    owner: Annotated[int | None, typer.Option(help="Tigiste account id")] = None,
+    cohort: Annotated[int | None, typer.Option(help="Cohort id")] = None,
+) -> None:
+    """Finished jobs with their machine, durations, material and outcome."""
+    params = {k: v for k, v in (("owner_id", owner), ("cohort_id", cohort)) if v is not None}
+    with backend(ctx) as api:
+        rows = api.call("GET", "/jobs/history", params=params)
+    show_table(
+        "Historique",
+        (
+            "id",
+            "fichier",
+            "machine",
+            "essai de",
+            "copie",
+            "issue",
+            "file (min)",
+            "préparation (min)",
+            "machine (min)",
+            "matière",
+            "motif",
+        ),
+        [
+            (
+                r["job_id"],
+                r["filename"],
+                r["machine"],
+                r["attempt_of_id"],
+                r["run"],
+                r["outcome"],
+                _minutes(r["queued_s"]),
+                _minutes(r["preparing_s"]),
+                _minutes(r["running_s"]),
+                _material(r["estimates"]),
+                r["reason"],
+            )
+            for r in rows
+        ],
+    )
+
+
+def _minutes(seconds: float | None) -> str:
+    return "" if seconds is None else f"{seconds / 60:.1f}"
+
+
+def _material(estimates: dict[str, Any]) -> str:
+    if "filament_g" in estimates:
+        return f"{estimates['filament_g']:.1f} g"
+    if "cut_length_mm" in estimates:
+        return f"{estimates['cut_length_mm'] / 1000:.2f} m de coupe"
+    return ""
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(group, name="job")
     app.add_typer(group, name="jobs", hidden=True)

@@ -102,6 +102,30 @@ def remove(ctx: typer.Context, machine_id: int) -> None:
     console.print(f"machine #{machine_id} retirée")
 
 
+@group.command("stats")
+def stats(ctx: typer.Context) -> None:
+    """Odometer per machine: hours run, jobs done and failed."""
+    with backend(ctx) as api:
+        rows = api.call("GET", "/machines/stats")
+    show_table(
+        "Compteurs machines",
+        ("id", "nom", "type", "état", "maintenance", "heures", "réussis", "échoués"),
+        [
+            (
+                r["machine_id"],
+                r["name"],
+                r["kind"],
+                r["state"],
+                "oui" if r["maintenance"] else "",
+                f"{r['hours_run']:.2f}",
+                r["jobs_done"],
+                r["jobs_failed"],
+            )
+            for r in rows
+        ],
+    )
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(group, name="machine")
     app.add_typer(group, name="machines", hidden=True)

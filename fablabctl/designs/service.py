@@ -25,7 +25,7 @@ MAX_FILENAME = 255
 
 def run_validation(path: Path, *, machines: Sequence[MachineSpec], limits: ValidationLimits) -> Report:
     # the validation package owns the rules
-    from fablabctl.validation.validate import validate_file  # type: ignore[import-not-found,unused-ignore]
+    from fablabctl.validation.validate import validate_file
 
     report: Report = validate_file(path, machines=machines, limits=limits)
     return report
@@ -68,6 +68,7 @@ def upload_design(
             ok=report.ok,
         )
         session.add(design_file)
+        session.flush()  # the content row first: designs reference it
     design = Design(sha256=stored.sha256, filename=name, owner_id=actor.id)
     session.add(design)
     session.flush()

@@ -17,7 +17,7 @@ from fablabctl.i18n import Text
 from fablabctl.people.roles import STAFF, TEACHING, Role, require, role_of
 from fablabctl.queue import events
 from fablabctl.queue.schemas import JobSubmit
-from fablabctl.queue.states import JobState, can_transition
+from fablabctl.queue.states import ACTIVE_STATES, TERMINAL_STATES, JobState, can_transition
 
 KIND_OF_FILE = {"stl": "printer", "dxf": "laser"}
 TIGISTE_CANCELLABLE = frozenset({JobState.SUBMITTED, JobState.APPROVED, JobState.QUEUED})
@@ -46,6 +46,7 @@ def transition(
         )
     job.state = to.value
     job.updated_at = clock()
+    _stamp(job, to)
     if reason is not None:
         job.reason = reason
     session.add(
@@ -64,6 +65,19 @@ def transition(
         {"job_id": job.id, "from": src.value, "to": to.value, "reason": reason, "machine_id": job.machine_id},
         owner_id=job.owner_id,
     )
+
+
+def _stamp(job: Job, to: JobState) -> None:
+    """Record when each phase began, for the durations shown in the job's history."""
+    now = job.updated_at
+    if to is JobState.QUEUED:
+        job.queued_at = now
+    elif to is JobState.PREPARING:
+        job.preparing_at = now
+    elif to is JobState.RUNNING and job.running_at is None:
+        job.running_at = now
+    elif to in TERMINAL_STATES or to is JobState.INTERRUPTED:
+        job.finished_at = now
 
 
 def _default_cohort(session: Session, user: User) -> int | None:
@@ -134,6 +148,7 @@ def submit_job(*, session: Session, actor: User, data: JobSubmit) -> Job:
         cohort_id=data.cohort_id or _default_cohort(session, actor),
         pinned_machine_id=data.pinned_machine_id,
         settings={},
+        estimates={},
     )
     session.add(job)
     session.flush()
@@ -183,8 +198,45 @@ def approve_job(*, session: Session, actor: User, job_id: int) -> Job:
     transition(session, job, JobState.APPROVED, actor=actor)
     job.approved_by_id = actor.id
     transition(session, job, JobState.QUEUED, actor=actor)
+    for number in range(2, job.quantity + 1):
+        _queue_copy(session, job, number, actor)
     audit.record(session, actor=actor, action="job.approve", target_type="job", target_id=job.id)
     return job
+
+
+def _queue_copy(session: Session, job: Job, number: int, actor: User) -> Job:
+    """Quantity > 1: each further copy is its own run, so several machines can make them at once."""
+    copy = Job(
+        design_id=job.design_id,
+        kind=job.kind,
+        material=job.material,
+        quantity=job.quantity,
+        priority=job.priority,
+        state=JobState.QUEUED.value,
+        owner_id=job.owner_id,
+        submitted_by_id=job.submitted_by_id,
+        approved_by_id=actor.id,
+        cohort_id=job.cohort_id,
+        pinned_machine_id=job.pinned_machine_id,
+        run_of_id=job.id,
+        run_number=number,
+        settings={},
+        estimates={},
+        queued_at=job.queued_at,
+    )
+    session.add(copy)
+    session.flush()
+    session.add(
+        JobEvent(
+            job_id=copy.id,
+            from_state=None,
+            to_state=copy.state,
+            actor_id=actor.id,
+            reason=f"copie {number}/{job.quantity}",
+            at=job.updated_at,
+        )
+    )
+    return copy
 
 
 def reject_job(*, session: Session, actor: User, job_id: int, reason: str) -> Job:
@@ -205,7 +257,15 @@ def cancel_job(*, session: Session, actor: User, job_id: int, reason: str | None
                 "This job is already on a machine: ask a trainer.",
             )
         )
-    transition(session, job, JobState.CANCELLED, actor=actor, reason=reason)
+    if JobState(job.state) in ACTIVE_STATES:
+        # a machine holds it: the dispatcher that runs it stops the machine, then records the cancel
+        job.requested_action = "cancel"
+        job.reason = reason
+        events.defer(
+            session, events.JOB_STATE, {"job_id": job.id, "requested": "cancel"}, owner_id=job.owner_id
+        )
+    else:
+        transition(session, job, JobState.CANCELLED, actor=actor, reason=reason)
     audit.record(session, actor=actor, action="job.cancel", target_type="job", target_id=job.id)
     return job
 

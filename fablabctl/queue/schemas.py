@@ -48,7 +48,17 @@ class JobOut(BaseModel):
     pinned_machine_id: int | None
     machine_id: int | None
     attempt_of_id: int | None
+    run_of_id: int | None
+    run_number: int
     settings: dict[str, Any]
+    requested_action: str | None
+    progress: float
+    estimates: dict[str, Any]
+    machine_seconds: float
+    queued_at: datetime | None
+    preparing_at: datetime | None
+    running_at: datetime | None
+    finished_at: datetime | None
     created_at: datetime
     updated_at: datetime
 
@@ -61,3 +71,11 @@ class JobEventOut(BaseModel):
     actor_id: int | None
     reason: str | None
     at: datetime
+
+
+class JobResolve(BaseModel):
+    """What the operator found after a crash interrupted a job."""
+
+    model_config = ConfigDict(extra="forbid")
+    outcome: Literal["done", "failed", "cancelled"]
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = None

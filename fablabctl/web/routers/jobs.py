@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from fablabctl.queue import jobs
-from fablabctl.queue.schemas import JobCancel, JobEventOut, JobOut, JobReject, JobSubmit
+from fablabctl.queue import actions, jobs, records
+from fablabctl.queue.schemas import JobCancel, JobEventOut, JobOut, JobReject, JobResolve, JobSubmit
 from fablabctl.queue.states import JobState
 from fablabctl.web.deps import CurrentUser, SessionDep
 
@@ -43,6 +43,20 @@ def list_jobs(
     return [JobOut.model_validate(j) for j in rows]
 
 
+@router.get("/history")
+def job_history(
+    session: SessionDep,
+    actor: CurrentUser,
+    owner_id: int | None = None,
+    cohort_id: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[records.JobRecord]:
+    """Finished jobs: attempts, machine, durations (queued, preparing, running), material, outcome."""
+    return records.job_history(
+        session=session, actor=actor, owner_id=owner_id, cohort_id=cohort_id, limit=limit
+    )
+
+
 @router.get("/{job_id}")
 def get_job(job_id: int, session: SessionDep, actor: CurrentUser) -> JobOut:
     return JobOut.model_validate(jobs.get_job(session=session, actor=actor, job_id=job_id))
@@ -71,3 +85,40 @@ def reject_job(job_id: int, body: JobReject, session: SessionDep, actor: Current
 def cancel_job(job_id: int, session: SessionDep, actor: CurrentUser, body: JobCancel | None = None) -> JobOut:
     reason = body.reason if body else None
     return JobOut.model_validate(jobs.cancel_job(session=session, actor=actor, job_id=job_id, reason=reason))
+
+
+@router.post("/{job_id}/confirm")
+def confirm_job(job_id: int, session: SessionDep, actor: CurrentUser) -> JobOut:
+    """The operator checked the bed is clear / the sheet is in place: the machine may start."""
+    return JobOut.model_validate(
+        actions.request_action(session=session, actor=actor, job_id=job_id, action="confirm")
+    )
+
+
+@router.post("/{job_id}/pause")
+def pause_job(job_id: int, session: SessionDep, actor: CurrentUser) -> JobOut:
+    return JobOut.model_validate(
+        actions.request_action(session=session, actor=actor, job_id=job_id, action="pause")
+    )
+
+
+@router.post("/{job_id}/resume")
+def resume_job(job_id: int, session: SessionDep, actor: CurrentUser) -> JobOut:
+    return JobOut.model_validate(
+        actions.request_action(session=session, actor=actor, job_id=job_id, action="resume")
+    )
+
+
+@router.post("/{job_id}/retry", status_code=201)
+def retry_job(job_id: int, session: SessionDep, actor: CurrentUser) -> JobOut:
+    """Print again: a new attempt linked to this one, queued at once."""
+    return JobOut.model_validate(actions.retry_job(session=session, actor=actor, job_id=job_id))
+
+
+@router.post("/{job_id}/resolve")
+def resolve_job(job_id: int, body: JobResolve, session: SessionDep, actor: CurrentUser) -> JobOut:
+    """Say what became of a job interrupted by a crash (done, failed or cancelled)."""
+    job = actions.resolve_interrupted(
+        session=session, actor=actor, job_id=job_id, outcome=body.outcome, reason=body.reason
+    )
+    return JobOut.model_validate(job)

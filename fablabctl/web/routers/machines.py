@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from fablabctl.fleet import service
 from fablabctl.fleet.schemas import MachineCreate, MachineOut, MachineUpdate
+from fablabctl.queue import records
 from fablabctl.web.deps import ContextDep, CurrentUser, SessionDep
 
 router = APIRouter(prefix="/machines", tags=["machines"])
@@ -18,6 +19,12 @@ def list_machines(
     session: SessionDep, actor: CurrentUser, kind: Literal["printer", "laser"] | None = None
 ) -> list[MachineOut]:
     return [MachineOut.model_validate(m) for m in service.list_machines(session=session, kind=kind)]
+
+
+@router.get("/stats")
+def machine_stats(session: SessionDep, actor: CurrentUser) -> list[records.MachineStats]:
+    """The odometer: hours run, jobs done and failed, per machine (for maintenance)."""
+    return records.machine_stats(session=session)
 
 
 @router.post("", status_code=201)

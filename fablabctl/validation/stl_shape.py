@@ -1,0 +1,143 @@
+"""Geometric estimates on a mesh: bed fit with the rotation that makes it fit, unit mistakes,
+thin walls and overhangs. Each is an approximation that says what it measures."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import trimesh
+from numpy.typing import NDArray
+from scipy.spatial import cKDTree
+
+from fablabctl.specs import MachineSpec
+
+OVERHANG_ANGLE_DEG = 45.0
+BED_CONTACT_MM = 0.2
+
+
+@dataclass(frozen=True, slots=True)
+class Fit:
+    fits: bool
+    rotation: str | None = None  # None: as is; else a human description ("90° about Z", "lay on its side")
+    size_mm: tuple[float, float, float] | None = None
+
+
+AXIS_ORDERS = {
+    (0, 1, 2): None,
+    (1, 0, 2): "90° autour de Z / 90° about Z",
+    (0, 2, 1): "couchée : 90° autour de X / laid down: 90° about X",
+    (2, 1, 0): "couchée : 90° autour de Y / laid down: 90° about Y",
+    (1, 2, 0): "couchée puis tournée / laid down and turned",
+    (2, 0, 1): "couchée puis tournée / laid down and turned",
+}
+
+
+def bed_fit(mesh: trimesh.Trimesh, machine: MachineSpec) -> Fit:
+    """Does the part fit as is, turned 90°, laid down, or turned diagonally on the bed?"""
+    bed = (machine.bed_x_mm, machine.bed_y_mm, machine.bed_z_mm or math.inf)
+    extents = tuple(float(v) for v in mesh.extents)
+    for order, label in AXIS_ORDERS.items():
+        size = (extents[order[0]], extents[order[1]], extents[order[2]])
+        if all(s <= b + 1e-6 for s, b in zip(size, bed, strict=True)):
+            return Fit(True, label, size)
+    # a long part may fit along the bed's diagonal: smallest rectangle of its footprint
+    if extents[2] <= bed[2]:
+        hull = mesh.vertices[:, :2]
+        if np.ptp(hull, axis=0).min() <= 0:  # a flat line: no rectangle to turn
+            return Fit(False)
+        transform, rect = trimesh.bounds.oriented_bounds_2D(hull)  # type: ignore[no-untyped-call]
+        for w, d in ((rect[0], rect[1]), (rect[1], rect[0])):
+            if w <= bed[0] and d <= bed[1]:
+                angle = math.degrees(math.atan2(transform[1, 0], transform[0, 0])) % 180
+                return Fit(
+                    True, f"{angle:.0f}° autour de Z / {angle:.0f}° about Z", (float(w), float(d), extents[2])
+                )
+    return Fit(False)
+
+
+def unit_guess(max_extent: float) -> tuple[str, float] | None:
+    """A part smaller than 2 mm or larger than 2 m was most likely modelled in other units."""
+    if max_extent <= 0:
+        return None
+    if max_extent < 2.0:
+        for unit, scale in (("cm", 10.0), ("in", 25.4), ("m", 1000.0)):
+            if 10.0 <= max_extent * scale <= 400.0:
+                return unit, scale
+        return "m", 1000.0
+    if max_extent > 2000.0:
+        for unit, scale in (("µm", 0.001), ("0.1 mm", 0.1)):
+            if 5.0 <= max_extent * scale <= 400.0:
+                return unit, scale
+    return None
+
+
+def overhang_share(mesh: trimesh.Trimesh) -> tuple[float, NDArray[np.float64] | None]:
+    """Share of the surface facing down steeper than 45° (not counting what lies on the bed)."""
+    area = mesh.area_faces
+    total = float(area.sum())
+    if total <= 0:
+        return 0.0, None
+    limit = -math.cos(math.radians(OVERHANG_ANGLE_DEG))
+    z_min = float(mesh.bounds[0][2])
+    on_bed = mesh.triangles[:, :, 2].max(axis=1) <= z_min + BED_CONTACT_MM
+    down = (mesh.face_normals[:, 2] < limit) & ~on_bed
+    share = float(area[down].sum()) / total
+    if not down.any():
+        return share, None
+    worst = int(np.argmax(np.where(down, area, -1.0)))
+    return share, mesh.triangles_center[worst]
+
+
+def thin_wall_points(mesh: trimesh.Trimesh, nozzle_mm: float, samples: int = 4000) -> NDArray[np.float64]:
+    """Surface points whose opposite wall is closer than the nozzle width.
+
+    Estimated from random surface samples: a point is thin when another sample within `nozzle_mm`
+    faces the other way and lies behind it (inside the material). Cheap and approximate, it finds
+    walls thinner than one extrusion line; it does not measure exact thickness.
+    """
+    if len(mesh.faces) == 0 or mesh.area <= 0:
+        return np.empty((0, 3))
+    rng = np.random.default_rng(0)  # deterministic: the same file always gets the same report
+    points, faces = trimesh.sample.sample_surface(mesh, samples, seed=rng)
+    normals = mesh.face_normals[faces]
+    tree = cKDTree(points)
+    pairs = tree.query_pairs(r=nozzle_mm, output_type="ndarray")
+    if len(pairs) == 0:
+        return np.empty((0, 3))
+    a, b = pairs[:, 0], pairs[:, 1]
+    opposite = np.einsum("ij,ij->i", normals[a], normals[b]) < -0.7
+    behind = np.einsum("ij,ij->i", points[b] - points[a], normals[a]) < -0.05 * nozzle_mm
+    thin = a[opposite & behind]
+    return np.asarray(points[np.unique(thin)], dtype=np.float64)
+
+
+def duplicate_face_indices(faces: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Faces using the same three vertices as an earlier face (in any order)."""
+    if len(faces) == 0:
+        return np.empty(0, dtype=np.int64)
+    keyed = np.sort(faces, axis=1)
+    _, first = np.unique(keyed, axis=0, return_index=True)
+    mask = np.ones(len(faces), dtype=bool)
+    mask[first] = False
+    return np.nonzero(mask)[0]
+
+
+def boundary_loops(mesh: trimesh.Trimesh) -> list[NDArray[np.int64]]:
+    """Holes: chains of edges used by a single face, grouped into loops (vertex indices)."""
+    edges = mesh.edges_sorted
+    unique, counts = np.unique(edges, axis=0, return_counts=True)
+    open_edges = unique[counts == 1]
+    if len(open_edges) == 0:
+        return []
+    import networkx as nx
+
+    graph = nx.Graph()
+    graph.add_edges_from(map(tuple, open_edges))
+    return [np.fromiter(component, dtype=np.int64) for component in nx.connected_components(graph)]
+
+
+def non_manifold_edges(mesh: trimesh.Trimesh) -> int:
+    _, counts = np.unique(mesh.edges_sorted, axis=0, return_counts=True)
+    return int((counts > 2).sum())
