@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "machines",
     "cohorts",
     "jobs",
+    "validate",
 )
 
 app = typer.Typer(

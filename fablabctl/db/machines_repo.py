@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from fablabctl.config import load_settings
-from fablabctl.db.engine import make_engine, make_session_factory, session_scope
+from fablabctl.db.engine import make_session_factory, session_scope
 from fablabctl.fleet.service import machine_by_name, to_spec
 from fablabctl.specs import MachineSpec
 
 
 def machine_spec_by_name(name: str) -> MachineSpec | None:
     """The spec of the machine called `name` in the configured database, or None."""
-    settings = load_settings()
-    engine = make_engine(settings.sqlalchemy_url)
+    from fablabctl.startup import prepare_database  # startup imports the services that import this layer
+
+    engine = prepare_database(load_settings())
     try:
         with session_scope(make_session_factory(engine)) as session:
             machine = machine_by_name(session=session, name=name)

@@ -138,3 +138,63 @@ def revalidate(
     """Check a design against one named machine (bed fit, limits); the stored report is unchanged."""
     design = get_design(session=session, actor=actor, design_id=design_id)
     return run_validation(design_path(designs_dir, design), machines=[machine], limits=limits)
+
+
+def repair_design(
+    *,
+    session: Session,
+    actor: User,
+    design_id: int,
+    designs_dir: Path,
+    limits: ValidationLimits,
+    machines: Sequence[MachineSpec],
+) -> Design:
+    """Offer the automatic repair as a new design linked to the original; the original stays as it was."""
+    import tempfile
+
+    from fablabctl.validation.sniff import detect_type
+    from fablabctl.validation.stl_parse import StlParseError
+    from fablabctl.validation.stl_repair import repair_stl
+
+    original = get_design(session=session, actor=actor, design_id=design_id)
+    source = design_path(designs_dir, original)
+    kind = detect_type(source)
+    if not kind.startswith("stl"):
+        raise Invalid(
+            "REPAIR_NOT_AVAILABLE",
+            Text(
+                "La réparation automatique ne concerne que les fichiers STL.",
+                "Automatic repair is for STL files only.",
+            ),
+        )
+    with tempfile.TemporaryDirectory(dir=designs_dir) as tmp:
+        repaired = Path(tmp) / "repaired.stl"
+        try:
+            steps = repair_stl(
+                source, repaired, binary=kind == "stl_binary", max_triangles=limits.max_triangles
+            ).steps
+        except StlParseError as exc:
+            raise Invalid(exc.code, exc.message) from None
+        stem = Path(original.filename).stem
+        with repaired.open("rb") as stream:
+            design = upload_design(
+                session=session,
+                actor=actor,
+                filename=f"{stem}-repare.stl",
+                chunks=iter(lambda: stream.read(1 << 20), b""),
+                designs_dir=designs_dir,
+                limits=limits,
+                machines=machines,
+            )
+    design.derived_from_id = original.id
+    design.owner_id = original.owner_id
+    audit.record(
+        session,
+        actor=actor,
+        action="design.repair",
+        target_type="design",
+        target_id=design.id,
+        derived_from=original.id,
+        steps=steps,
+    )
+    return design

@@ -98,8 +98,11 @@ def _chain_group(group: list[Polyline], operation: Operation, layer: str) -> lis
 
 
 def nest(contours: list[Contour]) -> list[Contour]:
-    """Set each closed contour's depth: how many other closed contours contain it."""
-    closed = [c for c in contours if c.closed and len(c.points) >= 3]
+    """Set each closed cut contour's depth: how many other closed cut contours contain it.
+
+    Only cuts nest: an engraving inside a panel is not a hole, and never makes a part drop.
+    """
+    closed = [c for c in contours if c.closed and len(c.points) >= 3 and c.operation is Operation.CUT]
     polygons = [Polygon(c.points).buffer(0) for c in closed]
     areas = [p.area for p in polygons]
     tree = STRtree(polygons)

@@ -18,7 +18,7 @@ import ezdxf.path
 import numpy as np
 from ezdxf import recover
 from ezdxf.filemanagement import readfile
-from ezdxf.lldxf.const import DXFStructureError, DXFVersionError
+from ezdxf.lldxf.const import DXFError
 from ezdxf.math import Matrix44
 from numpy.typing import NDArray
 
@@ -87,23 +87,20 @@ class DxfDrawing:
 
 
 def read_document(path: Path) -> tuple[Any, int, int]:
-    """(doc, fixes, errors): recover only when plain reading fails."""
+    """(doc, fixes, errors): recover only when plain reading fails.
+
+    The file is untrusted: on garbage, ezdxf's parsers raise many exception types (StopIteration,
+    IndexError, struct errors...). Any of them means "unreadable", never a crash of the service.
+    """
     try:
         return readfile(str(path)), 0, 0
-    except (DXFStructureError, DXFVersionError, UnicodeDecodeError, ValueError, IndexError):
-        pass
     except OSError as exc:
         raise DxfLoadError("DXF_UNREADABLE", str(exc)) from None
+    except Exception:  # damaged file: try the recover loader next
+        pass
     try:
         doc, auditor = recover.readfile(str(path))
-    except (
-        DXFStructureError,
-        DXFVersionError,
-        OSError,
-        ValueError,
-        IndexError,
-        TypeError,
-    ) as exc:
+    except Exception as exc:  # see above: everything means unreadable
         raise DxfLoadError("DXF_UNREADABLE", str(exc) or type(exc).__name__) from None
     return doc, len(auditor.fixes), len(auditor.errors)
 
@@ -121,11 +118,18 @@ def declared_insunits(path: Path) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def _is_binary(path: Path) -> bool:
+    with path.open("rb") as stream:
+        return stream.read(22) == b"AutoCAD Binary DXF\r\n\x1a\x00"
+
+
 def load_drawing(path: Path, *, rules: LayerRules, max_entities: int, max_depth: int) -> DxfDrawing:
     doc, fixes, errors = read_document(path)
     drawing = DxfDrawing(recovered_fixes=fixes, recovered_errors=errors)
     # ezdxf fills in a default ($INSUNITS=6, metres) when the file has none: read what the file says
     declared = declared_insunits(path)
+    if declared is None and doc.header.get("$ACADVER") and _is_binary(path):
+        declared = int(doc.header.get("$INSUNITS", 0) or 0)  # binary DXF: no text to read, trust ezdxf
     units = declared if declared is not None else 0
     drawing.insunits = units
     drawing.scale = UNIT_MM.get(units, 1.0)
@@ -138,7 +142,12 @@ def load_drawing(path: Path, *, rules: LayerRules, max_entities: int, max_depth:
         if depth_exceeded:
             drawing.too_deep.append(str(entity.dxf.get("name", "?")))
             continue
-        _collect(entity, drawing, rules, layer_colours, to_mm)
+        try:
+            _collect(entity, drawing, rules, layer_colours, to_mm)
+        except DXFError:  # a damaged entity: reported as unusable, the rest of the drawing still counts
+            kind = f"{entity.dxftype()} (abîmée / damaged)"
+            drawing.unsupported[kind] += 1
+            drawing.unsupported_where.setdefault(kind, (str(entity.dxf.get("handle", "?")), "?"))
     return drawing
 
 

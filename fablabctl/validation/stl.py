@@ -18,7 +18,7 @@ from fablabctl.validation.stl_shape import (
     bed_fit,
     boundary_loops,
     duplicate_face_indices,
-    non_manifold_edges,
+    edge_use,
     overhang_share,
     thin_wall_points,
     unit_guess,
@@ -151,8 +151,9 @@ def check_faces(mesh: trimesh.Trimesh, report: Report) -> None:
 
 def check_closed(mesh: trimesh.Trimesh, report: Report) -> bool:
     """True when the mesh is a closed, consistently wound solid (volume is then meaningful)."""
-    loops = boundary_loops(mesh)
-    shared = non_manifold_edges(mesh)
+    use = edge_use(mesh)
+    loops = boundary_loops(use.open_edges)
+    shared = use.shared_by_more
     if loops:
         points = [_pt(mesh.vertices[loop].mean(axis=0)) for loop in loops[:MAX_LISTED]]
         small = all(len(loop) <= FILLABLE_HOLE_EDGES for loop in loops)
@@ -263,25 +264,31 @@ def check_size(mesh: trimesh.Trimesh, machines: Sequence[MachineSpec], report: R
     extents = [round(float(v), 2) for v in mesh.extents]
     dims = " x ".join(f"{v:g}" for v in extents)
     report.metrics["size_mm"] = extents
-    guess = unit_guess(max(extents))
-    if guess is not None:
-        unit, scale = guess
-        new_dims = " x ".join(f"{v * scale:.1f}" for v in extents)
+    guesses = unit_guess(max(extents))
+    if guesses:
+        options_fr = " ou ".join(
+            f"x{scale:g} ({unit}) : {' x '.join(f'{v * scale:.1f}' for v in extents)} mm"
+            for unit, scale in guesses
+        )
+        options_en = " or ".join(
+            f"x{scale:g} ({unit}): {' x '.join(f'{v * scale:.1f}' for v in extents)} mm"
+            for unit, scale in guesses
+        )
         report.add(
             Finding(
                 "STL_SUSPICIOUS_UNITS",
                 W,
                 Text(
-                    f"La pièce mesure {dims} mm : elle a sans doute été dessinée en {unit}. "
-                    f"À l'échelle x{scale:g} elle ferait {new_dims} mm.",
-                    f"The part measures {dims} mm: it was probably modelled in {unit}. "
-                    f"Scaled x{scale:g} it would be {new_dims} mm.",
+                    f"La pièce mesure {dims} mm : elle a sans doute été dessinée dans une autre unité. "
+                    f"À l'échelle {options_fr}.",
+                    f"The part measures {dims} mm: it was probably modelled in another unit. "
+                    f"Scaled {options_en}.",
                 ),
                 Text(
-                    f"Réexportez en millimètres, ou mettez à l'échelle x{scale:g}.",
-                    f"Export in millimetres, or scale by x{scale:g}.",
+                    "Réexportez en millimètres, ou mettez à l'échelle dans le trancheur.",
+                    "Export in millimetres, or scale it in the slicer.",
                 ),
-                {"size_mm": extents, "scale": scale},
+                {"size_mm": extents, "scales": [scale for _, scale in guesses]},
             )
         )
     if not machines:

@@ -47,30 +47,30 @@ def bed_fit(mesh: trimesh.Trimesh, machine: MachineSpec) -> Fit:
         hull = mesh.vertices[:, :2]
         if np.ptp(hull, axis=0).min() <= 0:  # a flat line: no rectangle to turn
             return Fit(False)
-        transform, rect = trimesh.bounds.oriented_bounds_2D(hull)  # type: ignore[no-untyped-call]
-        for w, d in ((rect[0], rect[1]), (rect[1], rect[0])):
-            if w <= bed[0] and d <= bed[1]:
-                angle = math.degrees(math.atan2(transform[1, 0], transform[0, 0])) % 180
-                return Fit(
-                    True, f"{angle:.0f}° autour de Z / {angle:.0f}° about Z", (float(w), float(d), extents[2])
-                )
+        _, rect = trimesh.bounds.oriented_bounds_2D(hull)  # type: ignore[no-untyped-call]
+        w, d = float(rect[0]), float(rect[1])
+        theta = np.radians(np.linspace(0.0, 90.0, 181))
+        across = w * np.cos(theta) + d * np.sin(theta)
+        along = w * np.sin(theta) + d * np.cos(theta)
+        ok = (across <= bed[0]) & (along <= bed[1])
+        if ok.any():
+            angle = float(np.degrees(theta[np.argmax(ok)]))
+            label = f"en diagonale, tournée d'environ {angle:.0f}° / diagonally, turned about {angle:.0f}°"
+            return Fit(True, label, (float(across[np.argmax(ok)]), float(along[np.argmax(ok)]), extents[2]))
     return Fit(False)
 
 
-def unit_guess(max_extent: float) -> tuple[str, float] | None:
-    """A part smaller than 2 mm or larger than 2 m was most likely modelled in other units."""
+def unit_guess(max_extent: float) -> list[tuple[str, float]]:
+    """Plausible other units for a part under 5 mm or over 2 m: (unit it was drawn in, scale to mm)."""
     if max_extent <= 0:
-        return None
-    if max_extent < 2.0:
-        for unit, scale in (("cm", 10.0), ("in", 25.4), ("m", 1000.0)):
-            if 10.0 <= max_extent * scale <= 400.0:
-                return unit, scale
-        return "m", 1000.0
-    if max_extent > 2000.0:
-        for unit, scale in (("µm", 0.001), ("0.1 mm", 0.1)):
-            if 5.0 <= max_extent * scale <= 400.0:
-                return unit, scale
-    return None
+        return []
+    if max_extent < 5.0:
+        candidates = [("cm", 10.0), ("in", 25.4), ("m", 1000.0)]
+    elif max_extent > 2000.0:
+        candidates = [("µm", 0.001), ("0.1 mm", 0.1), ("in x 25.4", 1 / 25.4)]
+    else:
+        return []
+    return [(unit, scale) for unit, scale in candidates if 8.0 <= max_extent * scale <= 400.0]
 
 
 def overhang_share(mesh: trimesh.Trimesh) -> tuple[float, NDArray[np.float64] | None]:
@@ -117,27 +117,35 @@ def duplicate_face_indices(faces: NDArray[np.int64]) -> NDArray[np.int64]:
     """Faces using the same three vertices as an earlier face (in any order)."""
     if len(faces) == 0:
         return np.empty(0, dtype=np.int64)
-    keyed = np.sort(faces, axis=1)
-    _, first = np.unique(keyed, axis=0, return_index=True)
+    keys = trimesh.grouping.hashable_rows(np.sort(faces, axis=1))
+    _, first = np.unique(keys, return_index=True)
     mask = np.ones(len(faces), dtype=bool)
     mask[first] = False
     return np.nonzero(mask)[0]
 
 
-def boundary_loops(mesh: trimesh.Trimesh) -> list[NDArray[np.int64]]:
-    """Holes: chains of edges used by a single face, grouped into loops (vertex indices)."""
-    edges = mesh.edges_sorted
-    unique, counts = np.unique(edges, axis=0, return_counts=True)
-    open_edges = unique[counts == 1]
+@dataclass(frozen=True, slots=True)
+class EdgeUse:
+    """How many faces use each edge: 1 is a hole's border, more than 2 is non-manifold."""
+
+    open_edges: NDArray[np.int64]  # (k, 2) vertex pairs used by a single face
+    shared_by_more: int
+
+
+def edge_use(mesh: trimesh.Trimesh) -> EdgeUse:
+    edges = mesh.edges_sorted.astype(np.int64)
+    n = max(len(mesh.vertices), 1)
+    keys, counts = np.unique(edges[:, 0] * n + edges[:, 1], return_counts=True)
+    single = keys[counts == 1]
+    return EdgeUse(np.column_stack([single // n, single % n]), int((counts > 2).sum()))
+
+
+def boundary_loops(open_edges: NDArray[np.int64]) -> list[NDArray[np.int64]]:
+    """Holes: chains of single-use edges grouped into loops (vertex indices)."""
     if len(open_edges) == 0:
         return []
     import networkx as nx
 
     graph = nx.Graph()
-    graph.add_edges_from(map(tuple, open_edges))
+    graph.add_edges_from(map(tuple, open_edges.tolist()))
     return [np.fromiter(component, dtype=np.int64) for component in nx.connected_components(graph)]
-
-
-def non_manifold_edges(mesh: trimesh.Trimesh) -> int:
-    _, counts = np.unique(mesh.edges_sorted, axis=0, return_counts=True)
-    return int((counts > 2).sum())

@@ -120,3 +120,24 @@ def _validate_gcode_for_kind(path: Path, machines: list[MachineSpec], limits: Va
     best = min(reports, key=lambda mr: len(mr[1].errors))[1]
     best.fits = [m.name for m, r in reports if r.ok]
     return best
+
+
+# findings that mean the file could not be read at all (the CLI exits 2 on them)
+UNREADABLE = frozenset(
+    {
+        "FILE_EMPTY",
+        "FILE_TOO_LARGE",
+        "FILE_TYPE_UNSUPPORTED",
+        "STL_TRUNCATED",
+        "STL_PARSE_ERROR",
+        "STL_TOO_MANY_TRIANGLES",
+        "DXF_UNREADABLE",
+        "DXF_TOO_MANY_ENTITIES",
+        "GCODE_BINARY",
+        "GCODE_TOO_LONG",
+    }
+)
+
+
+def unreadable(report: Report) -> bool:
+    return bool(report.codes & UNREADABLE)

@@ -54,6 +54,22 @@ def get_design(design_id: int, session: SessionDep, actor: CurrentUser, lang: La
     )
 
 
+@router.post("/{design_id}/repair", status_code=201)
+def repair_design(
+    design_id: int, session: SessionDep, actor: CurrentUser, context: ContextDep, lang: LangDep
+) -> DesignOut:
+    """Apply the automatic STL repair and return it as a new design (the original is kept)."""
+    design = service.repair_design(
+        session=session,
+        actor=actor,
+        design_id=design_id,
+        designs_dir=context.settings.designs_dir,
+        limits=context.limits,
+        machines=[to_spec(m) for m in list_machines(session=session)],
+    )
+    return service.design_out(session, design, lang)
+
+
 @router.get("/{design_id}/report")
 def get_report(
     design_id: int,

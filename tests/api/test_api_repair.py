@@ -1,0 +1,45 @@
+"""Repair is offered, never silent: a new design linked to the original, validated again."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from tests.validation import cases
+
+Headers = Callable[[str], dict[str, str]]
+
+
+def test_repair_creates_a_new_linked_design(client: TestClient, headers: Headers, tmp_path: Path) -> None:
+    alice = headers("tigiste")
+    broken = cases.open_box(tmp_path / "ouvert.stl").read_bytes()
+    uploaded = client.post("/api/v1/designs", files={"file": ("ouvert.stl", broken)}, headers=alice).json()
+    assert uploaded["ok"] is False
+    hole = next(f for f in uploaded["report"]["findings"] if f["code"] == "STL_NOT_WATERTIGHT")
+    assert hole["repairable"] is True
+
+    response = client.post(f"/api/v1/designs/{uploaded['id']}/repair", headers=alice)
+    assert response.status_code == 201, response.text
+    repaired = response.json()
+    assert repaired["ok"] is True
+    assert repaired["derived_from_id"] == uploaded["id"]
+    assert repaired["filename"] == "ouvert-repare.stl"
+    assert repaired["sha256"] != uploaded["sha256"]
+    # the original is untouched
+    assert client.get(f"/api/v1/designs/{uploaded['id']}", headers=alice).json()["ok"] is False
+    # another tigiste cannot repair (or even see) it
+    assert (
+        client.post(f"/api/v1/designs/{uploaded['id']}/repair", headers=headers("tigiste2")).status_code
+        == 404
+    )
+
+
+def test_repair_is_for_stl_only(client: TestClient, headers: Headers, tmp_path: Path) -> None:
+    alice = headers("tigiste")
+    dxf = cases.dxf_open_contour(tmp_path / "o.dxf").read_bytes()
+    uploaded = client.post("/api/v1/designs", files={"file": ("o.dxf", dxf)}, headers=alice).json()
+    response = client.post(f"/api/v1/designs/{uploaded['id']}/repair", headers=alice)
+    assert response.status_code == 422
+    assert response.json()["code"] == "REPAIR_NOT_AVAILABLE"
