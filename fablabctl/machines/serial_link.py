@@ -1,0 +1,99 @@
+"""A serial line as asyncio sees it: pyserial in a reader thread, lines delivered to a queue.
+
+pyserial is blocking; one daemon thread per port reads lines and hands them to the event loop.
+A vanished port (USB cable pulled) ends the stream with `None`, which the drivers turn into a
+clear "machine disconnected" error instead of a hang.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+
+import serial
+
+from fablabctl.i18n import Text
+from fablabctl.machines.base import MachineOffline
+
+
+class SerialLink:
+    def __init__(self, port: str, baud: int) -> None:
+        self.port, self.baud = port, baud
+        self._serial: serial.Serial | None = None
+        self._thread: threading.Thread | None = None
+        self._closing = threading.Event()
+        self.lines: asyncio.Queue[str | None] = asyncio.Queue()
+        self._write_lock = threading.Lock()
+
+    async def open(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            self._serial = await asyncio.to_thread(
+                serial.Serial, self.port, self.baud, timeout=0.1, write_timeout=5
+            )
+        except (serial.SerialException, OSError, ValueError) as exc:
+            raise MachineOffline(
+                Text(
+                    f"Impossible d'ouvrir le port {self.port} : {exc}", f"Cannot open port {self.port}: {exc}"
+                )
+            ) from None
+        self._closing.clear()
+        self._thread = threading.Thread(
+            target=self._read, args=(loop,), daemon=True, name=f"serial {self.port}"
+        )
+        self._thread.start()
+
+    def _read(self, loop: asyncio.AbstractEventLoop) -> None:
+        buffer = b""
+        port = self._serial
+        assert port is not None
+        while not self._closing.is_set():
+            try:
+                chunk = port.read(port.in_waiting or 1)
+            except (serial.SerialException, OSError, TypeError):
+                break
+            if not chunk:
+                continue
+            buffer += chunk
+            while b"\n" in buffer:
+                raw, buffer = buffer.split(b"\n", 1)
+                text = raw.decode("ascii", errors="replace").strip()
+                if text:
+                    loop.call_soon_threadsafe(self.lines.put_nowait, text)
+        if not self._closing.is_set():
+            loop.call_soon_threadsafe(self.lines.put_nowait, None)  # the port went away
+
+    async def write(self, data: bytes) -> None:
+        port = self._serial
+        if port is None:
+            raise MachineOffline(Text("Port série fermé.", "Serial port closed."))
+
+        def send() -> None:
+            with self._write_lock:
+                port.write(data)
+
+        try:
+            await asyncio.to_thread(send)
+        except (serial.SerialException, OSError) as exc:
+            raise MachineOffline(
+                Text(
+                    f"Machine déconnectée ({self.port}) : {exc}", f"Machine disconnected ({self.port}): {exc}"
+                )
+            ) from None
+
+    def write_now(self, data: bytes) -> None:
+        """Real-time bytes (GRBL `!` `~` `?` 0x18, Marlin M112) skip the queue and go out at once."""
+        port = self._serial
+        if port is not None:
+            with self._write_lock, contextlib.suppress(serial.SerialException, OSError):
+                port.write(data)
+
+    async def close(self) -> None:
+        self._closing.set()
+        if self._thread is not None:
+            await asyncio.to_thread(self._thread.join, 2)
+        if self._serial is not None:
+            with contextlib.suppress(serial.SerialException, OSError):
+                self._serial.close()
+        self._serial = None
