@@ -179,6 +179,13 @@ class Driver(abc.ABC):
     @abc.abstractmethod
     async def emergency_stop(self) -> None: ...
 
+    async def attach(self, job_name: str) -> bool:
+        """After a restart of the service: follow a job the machine is still running on its own.
+
+        Only machines with their own host (OctoPrint) can; a serial machine stops when nobody streams.
+        """
+        return False
+
 
 def job_lines(path: Path) -> list[str]:
     """The commands to stream: comments and blank lines removed, as the firmware would ignore them."""
