@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cohorts",
     "jobs",
     "validate",
+    "send",
 )
 
 app = typer.Typer(

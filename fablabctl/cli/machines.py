@@ -126,6 +126,33 @@ def stats(ctx: typer.Context) -> None:
     )
 
 
+@group.command("scan")
+def scan(
+    port: Annotated[
+        list[str] | None, typer.Option(help="Probe only this port (repeat); default: all")
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for an answer per try")] = 3.0,
+) -> None:
+    """Find printers and lasers on serial ports, and print the `machine add` line for each."""
+    from fablabctl.machines.discovery import scan_sync, usb_ports
+
+    ports = [(p, "") for p in port] if port else usb_ports()
+    if not ports:
+        console.print("aucun port série trouvé / no serial port found")
+        return
+    for device, hint in ports:
+        console.print(f"port {device} {hint}", highlight=False)
+    found = scan_sync(ports, timeout=timeout)
+    if not found:
+        console.print("aucune machine n'a répondu / no machine answered")
+        raise typer.Exit(1)
+    for item in found:
+        console.print(
+            f"[green]{item.port}[/] : {item.firmware} ({item.driver}, {item.baud} bauds)", highlight=False
+        )
+        console.print(f"  {item.add_command()}", highlight=False, soft_wrap=True)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(group, name="machine")
     app.add_typer(group, name="machines", hidden=True)

@@ -113,10 +113,17 @@ class GrblSimulator:
         bytes_per_s: float | None = None,
         laser_mode: bool = True,
         faults: GrblFaults | None = None,
+        latency_s: float = 0.0,  # USB-serial adapters hold replies 1-16 ms (FTDI's latency timer)
     ) -> None:
+        self.latency_s = latency_s
+        self._outbox: deque[tuple[float, bytes]] = deque()
         self.time_scale, self.command_s = time_scale, command_s
         self.faults = faults or GrblFaults()
-        self.pty = PtyPort(bytes_per_s)
+        # the wire is emulated here, not in the pty: bytes arrive at the link's pace *while* Grbl parses
+        self.pty = PtyPort(None)
+        self.bytes_per_s = bytes_per_s
+        self._wire: deque[tuple[float, int]] = deque()  # (arrival time, byte)
+        self._wire_clock = 0.0  # when the last byte on the wire finishes arriving
         self.settings = dict(DEFAULT_SETTINGS)
         self.settings[32] = "1" if laser_mode else "0"
         self.rx = bytearray()
@@ -161,7 +168,15 @@ class GrblSimulator:
         self.stop()
 
     def _send(self, text: str) -> None:
-        self.pty.write((text + "\r\n").encode())
+        if self.latency_s:
+            self._outbox.append((time.monotonic() + self.latency_s, (text + "\r\n").encode()))
+        else:
+            self.pty.write((text + "\r\n").encode())
+
+    def _flush(self) -> None:
+        now = time.monotonic()
+        while self._outbox and self._outbox[0][0] <= now:
+            self.pty.write(self._outbox.popleft()[1])
 
     def _banner(self) -> None:
         self.pty.write(f"\r\nGrbl {VERSION} ['$' for help]\r\n".encode())
@@ -172,11 +187,25 @@ class GrblSimulator:
 
     def _run(self) -> None:
         while not self._stop.is_set() and not self.pty.closed.is_set():
-            chunk = self.pty.read(0.002)
-            for byte in chunk:
-                self._byte(byte)
+            self._receive(self.pty.read(0.0005 if self._wire or self.rx or self._outbox else 0.002))
             self._parse_lines()
             self._move()
+            self._flush()
+
+    def _receive(self, chunk: bytes) -> None:
+        """Bytes cross the wire one after the other at `bytes_per_s`; each is handled on arrival."""
+        if not self.bytes_per_s:
+            for byte in chunk:
+                self._byte(byte)
+            return
+        now = time.monotonic()
+        step = 1.0 / self.bytes_per_s
+        self._wire_clock = max(self._wire_clock, now)
+        for byte in chunk:
+            self._wire_clock += step
+            self._wire.append((self._wire_clock, byte))
+        while self._wire and self._wire[0][0] <= now:
+            self._byte(self._wire.popleft()[1])
 
     def _byte(self, byte: int) -> None:
         if byte == ord("?"):

@@ -100,7 +100,8 @@ class MarlinSimulator:
             buffer += chunk
             while b"\n" in buffer:
                 raw, buffer = buffer.split(b"\n", 1)
-                line = raw.decode("ascii", errors="replace").strip()
+                # stray control bytes (another program's probe, line noise) are not part of a command
+                line = "".join(c for c in raw.decode("ascii", errors="replace") if c.isprintable()).strip()
                 if line and not self.halted:
                     self._line(line)
 
