@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "jobs",
     "validate",
     "send",
+    "prepare",
 )
 
 app = typer.Typer(

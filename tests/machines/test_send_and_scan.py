@@ -21,8 +21,15 @@ ENV = {**os.environ, "COLUMNS": "120"}
 
 
 def send(*args: str, **kwargs: object) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "fablabctl", "send", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, stdin=subprocess.PIPE, text=True, env=ENV, **kwargs)  # type: ignore[call-overload]
+    return subprocess.Popen(
+        [sys.executable, "-m", "fablabctl", "send", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.PIPE,
+        text=True,
+        env=ENV,
+        **kwargs,
+    )  # type: ignore[call-overload]
 
 
 def test_send_streams_a_whole_file_to_marlin(tmp_path: Path) -> None:
@@ -86,15 +93,20 @@ def test_scan_finds_both_simulators_and_ignores_silence() -> None:
             silent.halted = True
             silent.start()
             try:
-                found = await scan([(printer.port, "sim"), (laser.port, "sim"), (silent.port, "")], timeout=0.7)
+                found = await scan(
+                    [(printer.port, "sim"), (laser.port, "sim"), (silent.port, "")], timeout=0.7
+                )
             finally:
                 silent.stop()
             by_port = {f.port: f for f in found}
             assert by_port[printer.port].driver == "marlin" and "Marlin" in by_port[printer.port].firmware
             assert by_port[laser.port].driver == "grbl" and by_port[laser.port].firmware == "Grbl 1.1h"
             assert silent.port not in by_port
-            assert by_port[laser.port].add_command("laser-1").startswith(
-                "fablabctl machine add laser-1 --kind laser --driver grbl --port ")
+            assert (
+                by_port[laser.port]
+                .add_command("laser-1")
+                .startswith("fablabctl machine add laser-1 --kind laser --driver grbl --port ")
+            )
 
     asyncio.run(scenario())
 
