@@ -41,8 +41,34 @@ def serve(
     if demo:
         console.print(f"mode démo : machines simulées {', '.join(demo)}")
     console.print(f"fablabctl sur http://{settings.host}:{settings.port}  (API : /api/v1, doc : /docs)")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(create_app(settings, dispatch=True), host=settings.host, port=settings.port, log_level="info")
+
+
+def dispatch() -> None:
+    """Run only the dispatcher (no web server): an extra worker for a site, or a headless lab."""
+    import asyncio
+    import signal
+
+    from fablabctl.queue.dispatcher import Dispatcher
+    from fablabctl.web.app import build_context
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings()
+        prepare_database(settings).dispose()
+    except SettingsError as exc:
+        raise die(str(exc), code=2) from None
+
+    async def main() -> None:
+        dispatcher = Dispatcher(build_context(settings))
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, lambda: asyncio.ensure_future(dispatcher.stop()))
+        await dispatcher.run()
+
+    asyncio.run(main())
 
 
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
+    app.command("dispatch")(dispatch)

@@ -6,8 +6,11 @@ by the machine's G-code safety policy: nothing reaches a machine that the policy
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import os
 import shutil
+import threading
 from pathlib import Path
 
 from fablabctl.specs import MachineSpec
@@ -55,20 +58,26 @@ def prepare_design(
         digest = hashlib.sha256(path.read_bytes()).hexdigest()[:24]
         out = cache_dir / "laser" / f"{digest}-{machine.name}-{material}-{kerf_mm:g}.nc"
         out.parent.mkdir(parents=True, exist_ok=True)
-        result = generate_laser_job(
+        partial = _aside(out)
+        generated = generate_laser_job(
             path,
             machine=machine,
             material_key=material,
-            out_path=out,
+            out_path=partial,
             kerf_mm=kerf_mm,
             limits=limits,
             materials_file=data_dir / "materials.toml" if data_dir else None,
         )
+        os.replace(partial, out)
+        result = dataclasses.replace(generated, gcode_path=out)
     elif kind == "gcode":
         digest = hashlib.sha256(path.read_bytes()).hexdigest()[:24]
         out = cache_dir / "gcode" / f"{digest}.gcode"
         out.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, out)
+        if not out.is_file():  # copies may be prepared at the same time: write aside, then rename
+            partial = _aside(out)
+            shutil.copyfile(path, partial)
+            os.replace(partial, out)
         result = ToolpathResult(out, 0.0, {"source": "uploaded G-code"}, {})
     else:
         raise ToolpathError(
@@ -94,6 +103,11 @@ def _checked(result: ToolpathResult, machine: MachineSpec, limits: ValidationLim
     return ToolpathResult(
         result.gcode_path, estimates.get("duration_s", 0.0), result.settings, estimates, result.cached
     )
+
+
+def _aside(path: Path) -> Path:
+    """A private name next to `path`, renamed over it once complete (readers never see half a file)."""
+    return path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.part")
 
 
 def _wrong_machine(what: str, machine: MachineSpec) -> ToolpathError:

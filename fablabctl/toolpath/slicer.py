@@ -97,7 +97,10 @@ def slice_stl(
     if gcode.is_file() and meta.is_file():
         estimates = json.loads(meta.read_text())
         return ToolpathResult(gcode, estimates.get("duration_s", 0.0), settings, estimates, cached=True)
-    _run_slicer(stl, profile, machine, copies, gcode.with_suffix(".part"), folder, timeout_s)
+    staged = folder / f"{design}.stl"  # stored designs have no extension; PrusaSlicer goes by the name
+    if not staged.is_file():
+        shutil.copyfile(stl, staged)
+    _run_slicer(staged, profile, machine, copies, gcode.with_suffix(".part"), folder, timeout_s)
     gcode.with_suffix(".part").replace(gcode)
     estimates = parse_estimates(_tail(gcode))
     meta.write_text(json.dumps(estimates))

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import APIRouter, FastAPI
 
 from fablabctl import __version__
 from fablabctl.config import Settings
+from fablabctl.context import ServiceContext
 from fablabctl.db.engine import make_engine, make_session_factory
 from fablabctl.people.ratelimit import LoginLimiter
-from fablabctl.web.context import ServiceContext
 from fablabctl.web.errors import install_error_handlers
 from fablabctl.web.limits import BodySizeLimit
 from fablabctl.web.routers import auth, cohorts, designs, events, health, jobs, machines, users
@@ -26,10 +31,35 @@ def build_context(settings: Settings) -> ServiceContext:
     )
 
 
-def create_app(settings: Settings, *, context: ServiceContext | None = None) -> FastAPI:
-    """Build the app; the database must already be migrated (the run command and tests do it)."""
+def create_app(
+    settings: Settings, *, context: ServiceContext | None = None, dispatch: bool = False
+) -> FastAPI:
+    """Build the app; the database must already be migrated (the run command and tests do it).
+
+    With `dispatch`, the dispatcher runs inside the app's lifespan (the `serve` command); the CLI's
+    in-process calls and most tests build the app without it.
+    """
     context = context or build_context(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if not dispatch:
+            yield
+            return
+        from fablabctl.queue.dispatcher import Dispatcher
+
+        dispatcher = Dispatcher(context)
+        task = asyncio.create_task(dispatcher.run(), name="dispatcher")
+        try:
+            yield
+        finally:
+            await dispatcher.stop()
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
     app = FastAPI(
+        lifespan=lifespan,
         title="fablabctl",
         version=__version__,
         description="Fab Lab machines, design checks and job queue for a TIG pédagogique numérique. "

@@ -9,11 +9,11 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from fablabctl.context import ServiceContext
 from fablabctl.db.engine import session_scope
 from fablabctl.db.models import User
 from fablabctl.i18n import Lang, pick_lang
 from fablabctl.people.auth import authenticate
-from fablabctl.web.context import ServiceContext
 
 SESSION_COOKIE = "fablab_session"
 _bearer = HTTPBearer(auto_error=False)

@@ -9,13 +9,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from fablabctl.config import Settings
+from fablabctl.context import ServiceContext
 from fablabctl.db.engine import make_session_factory, session_scope
 from fablabctl.people.ratelimit import LoginLimiter
 from fablabctl.people.roles import Role
 from fablabctl.people.schemas import UserCreate
 from fablabctl.people.users import create_user
 from fablabctl.web.app import create_app
-from fablabctl.web.context import ServiceContext
 
 PASSWORD = "correct horse battery"
 ACCOUNTS = {

@@ -12,9 +12,9 @@ import pytest
 import uvicorn
 
 from fablabctl.config import Settings
+from fablabctl.context import ServiceContext
 from fablabctl.queue import events
 from fablabctl.web.app import create_app
-from fablabctl.web.context import ServiceContext
 from tests.api.conftest import PASSWORD
 from tests.postgres_server import free_port
 

@@ -24,20 +24,34 @@ PRINTER2 = MachineSlot(2, "printer", True, (180, 180, 180), loaded_material="PET
 LASER = MachineSlot(10, "laser", True, (400, 300, 0), accepted_materials=frozenset({"plywood-poplar-3mm"}))
 
 
-def job(id: int, kind: str = "printer", material: str = "PLA", size: tuple[float, float, float] = (20, 20, 20),
-        priority: int = 0, tigiste: int = 1, cohort: int | None = 1, at: float = 0.0,
-        pinned: int | None = None) -> QueuedJob:
+def job(
+    id: int,
+    kind: str = "printer",
+    material: str = "PLA",
+    size: tuple[float, float, float] = (20, 20, 20),
+    priority: int = 0,
+    tigiste: int = 1,
+    cohort: int | None = 1,
+    at: float = 0.0,
+    pinned: int | None = None,
+) -> QueuedJob:
     return QueuedJob(id, kind, material, size, priority, tigiste, cohort, at or float(id), pinned)
 
 
-def decide(jobs: list[QueuedJob], machines: list[MachineSlot]) -> tuple[list[tuple[int, int]], dict[int, str]]:
+def decide(
+    jobs: list[QueuedJob], machines: list[MachineSlot]
+) -> tuple[list[tuple[int, int]], dict[int, str]]:
     decision = schedule(JobTable(jobs), machines)
     return [(a.job_id, a.machine_id) for a in decision.assignments], decision.waiting
 
 
 CASES = {
-    "kind and material": ([job(1), job(2, "laser", "plywood-poplar-3mm")], [PRINTER, LASER],
-                          [(1, 1), (2, 10)], {}),
+    "kind and material": (
+        [job(1), job(2, "laser", "plywood-poplar-3mm")],
+        [PRINTER, LASER],
+        [(1, 1), (2, 10)],
+        {},
+    ),
     "loaded material preferred": ([job(1, material="PETG")], [PRINTER, PRINTER2], [(1, 2)], {}),
     "rotated to fit": ([job(1, size=(240, 20, 20))], [PRINTER2, PRINTER], [(1, 1)], {}),
     "rotated 90 on the bed": ([job(1, size=(20, 245, 20))], [PRINTER], [(1, 1)], {}),
@@ -46,16 +60,30 @@ CASES = {
     "material refused": ([job(1, "laser", "acrylic-3mm")], [LASER], [], {1: NO_MATERIAL}),
     "one job per machine": ([job(1), job(2)], [PRINTER], [(1, 1)], {2: BUSY}),
     "busy machine": ([job(1)], [MachineSlot(1, "printer", False, (250, 210, 210))], [], {1: BUSY}),
-    "maintenance": ([job(1)], [MachineSlot(1, "printer", True, (250, 210, 210), maintenance=True)], [],
-                    {1: MAINTENANCE}),
-    "pinned waits for its machine": ([job(1, pinned=2, material="PETG")],
-                                     [PRINTER, MachineSlot(2, "printer", False, (180, 180, 180))], [],
-                                     {1: PINNED_BUSY}),
-    "pinned goes to its machine": ([job(1, material="PETG", pinned=2), job(2, material="PETG")], [PRINTER, PRINTER2],
-                                   [(1, 2), (2, 1)], {}),
-    "pinned to a machine in maintenance": ([job(1, pinned=1)], [MachineSlot(1, "printer", True, (250, 210, 210),
-                                                                            maintenance=True)], [],
-                                           {1: PINNED_UNAVAILABLE}),
+    "maintenance": (
+        [job(1)],
+        [MachineSlot(1, "printer", True, (250, 210, 210), maintenance=True)],
+        [],
+        {1: MAINTENANCE},
+    ),
+    "pinned waits for its machine": (
+        [job(1, pinned=2, material="PETG")],
+        [PRINTER, MachineSlot(2, "printer", False, (180, 180, 180))],
+        [],
+        {1: PINNED_BUSY},
+    ),
+    "pinned goes to its machine": (
+        [job(1, material="PETG", pinned=2), job(2, material="PETG")],
+        [PRINTER, PRINTER2],
+        [(1, 2), (2, 1)],
+        {},
+    ),
+    "pinned to a machine in maintenance": (
+        [job(1, pinned=1)],
+        [MachineSlot(1, "printer", True, (250, 210, 210), maintenance=True)],
+        [],
+        {1: PINNED_UNAVAILABLE},
+    ),
     "priority first": ([job(1), job(2, priority=5)], [PRINTER], [(2, 1)], {1: BUSY}),
 }
 
@@ -69,7 +97,10 @@ def test_cases(name: str) -> None:
 
 
 def test_one_persons_ten_parts_do_not_block_the_others() -> None:
-    jobs = [job(i, tigiste=1, at=i) for i in range(1, 11)] + [job(20, tigiste=2, at=50), job(30, tigiste=3, at=60)]
+    jobs = [job(i, tigiste=1, at=i) for i in range(1, 11)] + [
+        job(20, tigiste=2, at=50),
+        job(30, tigiste=3, at=60),
+    ]
     machines = [MachineSlot(i, "printer", True, (250, 210, 210)) for i in range(1, 4)]
     assignments, _ = decide(jobs, machines)
     assert sorted(j for j, _ in assignments) == [1, 20, 30]
@@ -77,8 +108,12 @@ def test_one_persons_ten_parts_do_not_block_the_others() -> None:
 
 def test_cohorts_take_turns_before_tigistes_within_them() -> None:
     # cohort 1 has three tigistes with old jobs, cohort 2 one tigiste with a newer job
-    jobs = [job(1, tigiste=1, cohort=1, at=1), job(2, tigiste=2, cohort=1, at=2), job(3, tigiste=3, cohort=1, at=3),
-            job(4, tigiste=9, cohort=2, at=10)]
+    jobs = [
+        job(1, tigiste=1, cohort=1, at=1),
+        job(2, tigiste=2, cohort=1, at=2),
+        job(3, tigiste=3, cohort=1, at=3),
+        job(4, tigiste=9, cohort=2, at=10),
+    ]
     machines = [MachineSlot(i, "printer", True, (250, 210, 210)) for i in range(1, 3)]
     assignments, _ = decide(jobs, machines)
     assert sorted(j for j, _ in assignments) == [1, 4]

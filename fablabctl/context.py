@@ -1,4 +1,6 @@
-"""What the running service holds once: settings, database, login limiter. Built by `create_app`."""
+"""What the running service holds once: settings, database, login limiter, event bus.
+
+Shared by the web app, the CLI and the dispatcher (built by `web.app.build_context`)."""
 
 from __future__ import annotations
 
