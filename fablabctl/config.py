@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     # dispatcher
     stagger_start_s: float = Field(default=20.0, ge=0)
     slicer_timeout_s: float = Field(default=600.0, gt=0)
+    catalogue_dir: Path = Path("jobs")  # TIG projects (designs in the sibling designs/ folder)
     dispatch_poll_s: float = Field(default=1.0, gt=0, le=60)
     sim_speed: float = Field(default=10.0, gt=0, le=10_000)  # simulated machines run this much faster
 

@@ -83,6 +83,22 @@ def enrol(
     )
 
 
+@group.command("start-project")
+def start_project(
+    ctx: typer.Context,
+    cohort_id: int,
+    project: Annotated[str | None, typer.Option(help="Catalogue project id (default: the cohort's)")] = None,
+) -> None:
+    """Turn the project's parts into jobs, shared among the cohort's tigistes."""
+    with backend(ctx) as api:
+        jobs = api.call("POST", f"/cohorts/{cohort_id}/start-project", json={"project": project})
+    show_table(
+        "Travaux créés",
+        ("id", "pièce", "type", "matériau", "tigiste"),
+        [(j["id"], j["settings"].get("part_fr"), j["kind"], j["material"], j["owner_id"]) for j in jobs],
+    )
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(group, name="cohort")
     app.add_typer(group, name="cohorts", hidden=True)

@@ -16,7 +16,7 @@ from fablabctl.db.engine import make_engine, make_session_factory
 from fablabctl.people.ratelimit import LoginLimiter
 from fablabctl.web.errors import install_error_handlers
 from fablabctl.web.limits import BodySizeLimit
-from fablabctl.web.routers import auth, cohorts, designs, events, health, jobs, machines, users
+from fablabctl.web.routers import auth, cohorts, designs, events, health, jobs, machines, projects, users
 
 API_PREFIX = "/api/v1"
 
@@ -80,6 +80,7 @@ def create_app(
         designs.router,
         jobs.router,
         events.router,
+        projects.router,
     ):
         api.include_router(router)
     app.include_router(api)
