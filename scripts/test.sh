@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh test
-.venv/bin/ruff check fablabctl tests bench
+.venv/bin/ruff check fablabctl tests bench designs
 .venv/bin/mypy
 status=0
 .venv/bin/pytest -q "$@" || status=$?

@@ -46,7 +46,9 @@ def write_panel(panel: Panel, path: Path) -> None:
     doc.saveas(path)
 
 
-def box_panels(prefix: str, width: float, depth: float, height: float, t: float, finger: float) -> dict[str, Panel]:
+def box_panels(
+    prefix: str, width: float, depth: float, height: float, t: float, finger: float
+) -> dict[str, Panel]:
     """Front/back (tabs on three sides), sides (tabs at the bottom, slots on the verticals), floor (slots)."""
     return {
         "face": Panel(f"{prefix}-face", width, height, ("tabs", "tabs", "flat", "tabs"), t, finger),

@@ -68,7 +68,9 @@ class Panel:
             prev_out = edges[previous][-1][1]
             pox, poy = outward[previous]
             this_out = edges[side][0][1]
-            points.append((round(cx + pox * prev_out + ox * this_out, 4), round(cy + poy * prev_out + oy * this_out, 4)))
+            points.append(
+                (round(cx + pox * prev_out + ox * this_out, 4), round(cy + poy * prev_out + oy * this_out, 4))
+            )
             for along, out in edges[side][1:-1]:
                 points.append((round(cx + dx * along + ox * out, 4), round(cy + dy * along + oy * out, 4)))
         cleaned: list[Point] = []

@@ -21,7 +21,8 @@ logging.getLogger("ezdxf").setLevel(logging.ERROR)
 
 def test_the_three_projects_are_there() -> None:
     assert set(CATALOGUE) == {"ruche-pedagogique", "bungalow-a-insectes", "signaletique"}
-    assert sum(p.quantity for p in CATALOGUE["signaletique"].parts) == len(project_parts(CATALOGUE["signaletique"]))
+    signs = CATALOGUE["signaletique"]
+    assert sum(p.quantity for p in signs.parts) == len(project_parts(signs))
 
 
 @pytest.mark.parametrize(("project", "part"), PARTS, ids=[f"{p}:{part.design.name}" for p, part in PARTS])
@@ -33,18 +34,24 @@ def test_every_design_passes_validation(project: str, part) -> None:  # type: ig
     assert not {"DXF_OPEN_CONTOUR", "DXF_TEXT_NOT_OUTLINED", "STL_NOT_WATERTIGHT"} & report.codes
 
 
+HEAD = "id = 'x'\ntitle_fr = 'X'\ntitle_en = 'X'\n"
+PART = HEAD + "[[parts]]\nname_fr='a'\nname_en='a'\n"
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("id = 'x'\ntitle_fr = 'X'\ntitle_en = 'X'\n", "no parts"),
-        ("id = 'x'\ntitle_fr = 'X'\ntitle_en = 'X'\n[[parts]]\nname_fr='a'\nname_en='a'\ndesign='ruche/face.dxf'\n"
-         "kind='mill'\nmaterial='m'\n", "unknown kind 'mill'"),
-        ("id = 'x'\ntitle_fr = 'X'\ntitle_en = 'X'\n[[parts]]\nname_fr='a'\nname_en='a'\ndesign='nope.dxf'\n"
-         "kind='laser'\nmaterial='m'\n", "design file not found"),
-        ("id = 'x'\ntitle_fr = 'X'\ntitle_en = 'X'\n[[parts]]\nname_fr='a'\nname_en='a'\ndesign='ruche/face.dxf'\n"
-         "kind='laser'\nmaterial='m'\nquantity=0\n", "quantity must be an integer >= 1"),
-        ("id = 'x'\ntitle_fr = 'X'\ntitle_en = 'X'\n[[parts]]\nname_en='a'\ndesign='ruche/face.dxf'\n"
-         "kind='laser'\nmaterial='m'\n", "field 'name_fr' missing"),
+        (HEAD, "no parts"),
+        (PART + "design='ruche/face.dxf'\nkind='mill'\nmaterial='m'\n", "unknown kind 'mill'"),
+        (PART + "design='nope.dxf'\nkind='laser'\nmaterial='m'\n", "design file not found"),
+        (
+            PART + "design='ruche/face.dxf'\nkind='laser'\nmaterial='m'\nquantity=0\n",
+            "quantity must be an integer",
+        ),
+        (
+            HEAD + "[[parts]]\nname_en='a'\ndesign='ruche/face.dxf'\nkind='laser'\nmaterial='m'\n",
+            "field 'name_fr' missing",
+        ),
         ("id = [", "invalid TOML"),
     ],
 )
@@ -58,23 +65,31 @@ def test_bad_files_are_refused_precisely(text: str, message: str, tmp_path: Path
 
 def test_starting_a_project_shares_its_parts(lab: Lab) -> None:
     lab.context.settings.catalogue_dir = ROOT / "jobs"
-    cohort = lab.call("trainer", "POST", "/cohorts", json={"name": "Signes", "starts_on": "2026-12-01",
-                                                            "ends_on": "2026-12-12", "project": "signaletique"})
+    body = {"name": "Signes", "starts_on": "2026-12-01", "ends_on": "2026-12-12", "project": "signaletique"}
+    cohort = lab.call("trainer", "POST", "/cohorts", json=body)
     missing = lab.client.post(f"/api/v1/cohorts/{cohort['id']}/start-project", headers=lab.auth("trainer"))
     assert missing.status_code == 409 and missing.json()["code"] == "COHORT_HAS_NO_TIGISTES"
     users = {u["username"]: u["id"] for u in lab.call("admin", "GET", "/users")}
     for name in ("lea", "sam"):
-        lab.call("trainer", "POST", "/enrolments", json={"cohort_id": cohort["id"], "user_id": users[name],
-                                                         "hours_due": 70})
+        lab.call(
+            "trainer",
+            "POST",
+            "/enrolments",
+            json={"cohort_id": cohort["id"], "user_id": users[name], "hours_due": 70},
+        )
     jobs = lab.call("trainer", "POST", f"/cohorts/{cohort['id']}/start-project")
     assert len(jobs) == 7  # 1 sign + 2 brackets + 4 spacers
     assert {j["state"] for j in jobs} == {"submitted"}
     assert [j["owner_id"] for j in jobs[:4]] == [users["lea"], users["sam"], users["lea"], users["sam"]]
     assert {j["kind"] for j in jobs} == {"laser", "printer"}
     assert len(lab.call("lea", "GET", "/jobs")) == 4  # each tigiste sees their own parts
-    unknown = lab.client.post(f"/api/v1/cohorts/{cohort['id']}/start-project", json={"project": "fusee"},
-                              headers=lab.auth("trainer"))
+    unknown = lab.client.post(
+        f"/api/v1/cohorts/{cohort['id']}/start-project",
+        json={"project": "fusee"},
+        headers=lab.auth("trainer"),
+    )
     assert unknown.status_code == 404 and unknown.json()["code"] == "PROJECT_NOT_FOUND"
-    assert lab.client.post(f"/api/v1/cohorts/{cohort['id']}/start-project", headers=lab.auth("lea")).status_code == 403
+    denied = lab.client.post(f"/api/v1/cohorts/{cohort['id']}/start-project", headers=lab.auth("lea"))
+    assert denied.status_code == 403
     catalogue = lab.call("lea", "GET", "/projects")
     assert {p["id"] for p in catalogue} >= {"ruche-pedagogique"}

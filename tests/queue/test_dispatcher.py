@@ -126,3 +126,36 @@ def test_unsafe_gcode_fails_at_preparation_with_the_reason(lab: Lab, tmp_path: P
     lab.run_until(lambda: lab.job(job_id).state == "failed")
     assert "safety policy" in (lab.job(job_id).reason or "")
     assert states(lab, job_id)[-2:] == ["preparing", "failed"]
+
+
+def test_the_event_bus_tells_the_story(lab: Lab, tmp_path: Path) -> None:
+    """What a live page hears while a job runs: state changes, progress, temperatures (Moonraker names)."""
+    import asyncio
+
+    from fablabctl.queue import events
+    from fablabctl.queue.dispatcher import Dispatcher
+
+    lab.machine("talkative")
+    job_id = lab.submit("lea", gcode(tmp_path / "t.gcode", 3000), kind="printer")
+    lab.approve(job_id)
+    heard: list[tuple[str, dict[str, object]]] = []
+
+    async def main() -> None:
+        dispatcher = Dispatcher(lab.context)
+        async with lab.context.bus.subscribe() as sub:
+            task = asyncio.create_task(dispatcher.run())
+            try:
+                while not any(name == events.JOB_STATE and data.get("to") == "done" for name, data in heard):
+                    item = await asyncio.wait_for(sub.get(), 30)
+                    heard.append((item.name, item.data))
+            finally:
+                await dispatcher.stop()
+                task.cancel()
+
+    asyncio.run(main())
+    transitions = [
+        d["to"] for n, d in heard if n == events.JOB_STATE and d.get("job_id") == job_id and "to" in d
+    ]
+    assert transitions == ["preparing", "running", "done"]
+    assert any(n == events.JOB_PROGRESS for n, _ in heard)
+    assert any(n == events.MACHINE_TEMPERATURES and "hotend" in d for n, d in heard)
