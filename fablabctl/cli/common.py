@@ -13,6 +13,7 @@ from rich.table import Table
 
 from fablabctl.cli.backend import ApiError, Backend, local_backend, remote_backend
 from fablabctl.config import SettingsError
+from fablabctl.specs import MachineSpec
 
 console = Console()
 err_console = Console(stderr=True)
@@ -61,3 +62,16 @@ def show_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
     for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row))
     console.print(table)
+
+
+def machine_spec_or_die(name: str) -> MachineSpec:
+    """The spec of a machine of this server's database, or a one-line error (exit 2)."""
+    from fablabctl.db.machines_repo import machine_spec_by_name
+
+    try:
+        spec = machine_spec_by_name(name)
+    except SettingsError as exc:
+        raise die(str(exc), code=2) from None
+    if spec is None:
+        raise die(f"machine inconnue / unknown machine: {name}", code=2)
+    return spec

@@ -8,8 +8,7 @@ from typing import Annotated
 
 import typer
 
-from fablabctl.cli.common import console, die
-from fablabctl.config import SettingsError
+from fablabctl.cli.common import console, die, machine_spec_or_die
 from fablabctl.specs import DEFAULT_LASER, DEFAULT_PRINTER, MachineSpec
 from fablabctl.toolpath.prepare import prepare_design
 from fablabctl.toolpath.result import ToolpathError
@@ -19,15 +18,7 @@ from fablabctl.validation.sniff import detect_type, family
 def _machine(name: str | None, file: Path) -> MachineSpec:
     if name is None:
         return DEFAULT_LASER if family(detect_type(file)) == "dxf" else DEFAULT_PRINTER
-    from fablabctl.db.machines_repo import machine_spec_by_name
-
-    try:
-        spec = machine_spec_by_name(name)
-    except SettingsError as exc:
-        raise die(str(exc), code=2) from None
-    if spec is None:
-        raise die(f"machine inconnue / unknown machine: {name}", code=2)
-    return spec
+    return machine_spec_or_die(name)
 
 
 def prepare(

@@ -12,8 +12,7 @@ from typing import Annotated, Literal
 import typer
 from rich.console import Console
 
-from fablabctl.cli.common import die
-from fablabctl.config import SettingsError
+from fablabctl.cli.common import die, machine_spec_or_die
 from fablabctl.i18n import Lang
 from fablabctl.specs import DEFAULT_LASER, DEFAULT_PRINTER, MachineSpec, parse_bed
 from fablabctl.validation.report import Report, Severity
@@ -49,15 +48,7 @@ def machines_for(machine: str | None, bed: str | None, file: Path) -> list[Machi
             )
         ]
     if machine:
-        from fablabctl.db.machines_repo import machine_spec_by_name
-
-        try:
-            spec = machine_spec_by_name(machine)
-        except SettingsError as exc:
-            raise die(str(exc), code=2) from None
-        if spec is None:
-            raise die(f"machine inconnue / unknown machine: {machine}", code=2)
-        return [spec]
+        return [machine_spec_or_die(machine)]
     return []
 
 

@@ -13,12 +13,12 @@ from typing import Literal
 from sqlalchemy.orm import Session
 
 from fablabctl import audit
-from fablabctl.db.models import Job, JobEvent, User
+from fablabctl.db.models import Job, User
 from fablabctl.errors import Conflict
 from fablabctl.i18n import Text
 from fablabctl.people.roles import STAFF, require
 from fablabctl.queue import events
-from fablabctl.queue.jobs import get_job, transition
+from fablabctl.queue.jobs import get_job, queue_clone, transition
 from fablabctl.queue.states import JobState
 
 Request = Literal["confirm", "pause", "resume"]
@@ -64,42 +64,8 @@ def retry_job(*, session: Session, actor: User, job_id: int) -> Job:
                 f"Only a failed, cancelled or interrupted job can be run again (this one is '{job.state}').",
             ),
         )
-    attempt = Job(
-        design_id=job.design_id,
-        kind=job.kind,
-        material=job.material,
-        quantity=job.quantity,
-        priority=job.priority,
-        state=JobState.QUEUED.value,
-        owner_id=job.owner_id,
-        submitted_by_id=job.submitted_by_id,
-        approved_by_id=job.approved_by_id,
-        cohort_id=job.cohort_id,
-        pinned_machine_id=job.pinned_machine_id,
-        attempt_of_id=job.id,
-        run_of_id=job.run_of_id,
-        run_number=job.run_number,
-        settings={},
-        estimates={},
-    )
-    session.add(attempt)
-    session.flush()
-    attempt.queued_at = attempt.created_at
-    session.add(
-        JobEvent(
-            job_id=attempt.id,
-            from_state=None,
-            to_state=attempt.state,
-            actor_id=actor.id,
-            reason=f"nouvel essai du travail {job.id}",
-            at=attempt.created_at,
-        )
-    )
-    events.defer(
-        session,
-        events.JOB_STATE,
-        {"job_id": attempt.id, "from": None, "to": attempt.state},
-        owner_id=attempt.owner_id,
+    attempt = queue_clone(
+        session, job, actor, reason=f"nouvel essai du travail {job.id}", attempt_of_id=job.id
     )
     audit.record(
         session, actor=actor, action="job.retry", target_type="job", target_id=attempt.id, attempt_of=job.id

@@ -206,37 +206,57 @@ def approve_job(*, session: Session, actor: User, job_id: int) -> Job:
 
 def _queue_copy(session: Session, job: Job, number: int, actor: User) -> Job:
     """Quantity > 1: each further copy is its own run, so several machines can make them at once."""
-    copy = Job(
-        design_id=job.design_id,
-        kind=job.kind,
-        material=job.material,
-        quantity=job.quantity,
-        priority=job.priority,
-        state=JobState.QUEUED.value,
-        owner_id=job.owner_id,
-        submitted_by_id=job.submitted_by_id,
+    return queue_clone(
+        session,
+        job,
+        actor,
+        reason=f"copie {number}/{job.quantity}",
         approved_by_id=actor.id,
-        cohort_id=job.cohort_id,
-        pinned_machine_id=job.pinned_machine_id,
         run_of_id=job.id,
         run_number=number,
-        settings={},
-        estimates={},
         queued_at=job.queued_at,
     )
-    session.add(copy)
+
+
+def queue_clone(session: Session, job: Job, actor: User, *, reason: str, **overrides: object) -> Job:
+    """A new queued job making the same part as `job` (a further copy, or a new attempt), recorded."""
+    fields: dict[str, object] = {
+        "design_id": job.design_id,
+        "kind": job.kind,
+        "material": job.material,
+        "quantity": job.quantity,
+        "priority": job.priority,
+        "owner_id": job.owner_id,
+        "submitted_by_id": job.submitted_by_id,
+        "approved_by_id": job.approved_by_id,
+        "cohort_id": job.cohort_id,
+        "pinned_machine_id": job.pinned_machine_id,
+        "run_of_id": job.run_of_id,
+        "run_number": job.run_number,
+    }
+    fields.update(overrides)
+    clone = Job(state=JobState.QUEUED.value, settings={}, estimates={}, **fields)
+    session.add(clone)
     session.flush()
+    if clone.queued_at is None:
+        clone.queued_at = clone.created_at
     session.add(
         JobEvent(
-            job_id=copy.id,
+            job_id=clone.id,
             from_state=None,
-            to_state=copy.state,
+            to_state=clone.state,
             actor_id=actor.id,
-            reason=f"copie {number}/{job.quantity}",
-            at=job.updated_at,
+            reason=reason,
+            at=clone.queued_at,
         )
     )
-    return copy
+    events.defer(
+        session,
+        events.JOB_STATE,
+        {"job_id": clone.id, "from": None, "to": clone.state},
+        owner_id=clone.owner_id,
+    )
+    return clone
 
 
 def reject_job(*, session: Session, actor: User, job_id: int, reason: str) -> Job:
