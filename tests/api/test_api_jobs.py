@@ -68,3 +68,17 @@ def test_a_design_with_errors_cannot_become_a_job(client: TestClient, headers: H
     response = client.post("/api/v1/jobs", json={"design_id": broken["id"], "material": "PLA"}, headers=alice)
     assert response.status_code == 422
     assert response.json()["code"] == "DESIGN_HAS_ERRORS"
+
+
+def test_machine_actions_are_for_staff_and_need_the_right_state(client: TestClient, headers: Headers) -> None:
+    alice, trainer = headers("tigiste"), headers("trainer")
+    job = submit(client, alice, upload(client, alice)["id"])
+    for action in ("confirm", "pause", "resume", "retry"):
+        assert client.post(f"/api/v1/jobs/{job['id']}/{action}", headers=alice).status_code == 403
+    early = client.post(f"/api/v1/jobs/{job['id']}/confirm", headers=trainer)
+    assert early.status_code == 409 and early.json()["code"] == "ACTION_NOT_POSSIBLE"
+    assert client.post(f"/api/v1/jobs/{job['id']}/retry", headers=trainer).json()["code"] == "NOT_RETRYABLE"
+    resolve = client.post(f"/api/v1/jobs/{job['id']}/resolve", json={"outcome": "done"}, headers=trainer)
+    assert resolve.status_code == 409 and resolve.json()["code"] == "NOT_INTERRUPTED"
+    bad = client.post(f"/api/v1/jobs/{job['id']}/resolve", json={"outcome": "exploded"}, headers=trainer)
+    assert bad.status_code == 422

@@ -132,6 +132,8 @@ CASES = {
     "designs.list": Case("GET", "/designs", EVERYONE),
     "jobs.list": Case("GET", "/jobs", EVERYONE),
     "auth.me": Case("GET", "/auth/me", EVERYONE),
+    "jobs.history": Case("GET", "/jobs/history", EVERYONE),
+    "machines.stats": Case("GET", "/machines/stats", EVERYONE),
 }
 
 
