@@ -89,12 +89,15 @@ def test_two_sites_share_the_queue_and_no_job_runs_twice(postgres_url: str, tmp_
         "FABLAB_STAGGER_START_S": "0",
         "FABLAB_DISPATCH_POLL_S": "0.05",
     }
+    logs = {
+        site: (tmp_path / f"{site}.log").open("wb") for site in ("nord", "sud")
+    }  # a pipe could fill and block
     workers = [
         subprocess.Popen(
             [sys.executable, "-m", "fablabctl", "dispatch"],
             env={**env, "FABLAB_SITE": site},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stdout=logs[site],
+            stderr=subprocess.STDOUT,
         )
         for site in ("nord", "sud")
     ]
@@ -106,14 +109,16 @@ def test_two_sites_share_the_queue_and_no_job_runs_twice(postgres_url: str, tmp_
             if left == 0:
                 break
             assert all(w.poll() is None for w in workers), [
-                w.stderr.read() if w.stderr else b"" for w in workers
+                (tmp_path / f"{s}.log").read_text()[-2000:] for s in logs
             ]
             time.sleep(0.5)
-        assert left == 0, f"{left} jobs not done"
+        assert left == 0, f"{left} jobs not done: {(tmp_path / 'nord.log').read_text()[-3000:]}"
     finally:
         for worker in workers:
             worker.terminate()
             worker.wait(timeout=30)
+        for log in logs.values():
+            log.close()
     with session_scope(sessions) as session:
         runs = Counter(session.scalars(select(JobEvent.job_id).where(JobEvent.to_state == "running")))
         claimed_by = Counter(w.split("@")[0] for w in session.scalars(select(Job.claimed_by)))
