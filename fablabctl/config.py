@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 from pathlib import Path
 from typing import Literal
 
@@ -108,9 +109,9 @@ def check_data_dir(settings: Settings) -> None:
     path = settings.data_dir
     try:
         path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".write-test"
-        probe.write_text("ok")
-        probe.unlink()
+        # a private probe: several processes (dispatchers of one lab) may check the same folder at once
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-"):
+            pass
     except OSError as exc:
         raise SettingsError(f"FABLAB_DATA_DIR {path} is not writable: {exc.strerror or exc}") from None
     for sub in (settings.designs_dir, settings.cache_dir):
