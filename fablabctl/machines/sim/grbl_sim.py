@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import math
 import re
-import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
 
 from fablabctl.machines.grbl_protocol import RX_BUFFER
-from fablabctl.machines.sim.pty_port import PtyPort
+from fablabctl.machines.sim.base import PtySimulator
 
 VERSION = "1.1h"
 PLANNER_BLOCKS = 15
@@ -104,7 +103,9 @@ class Block:
     target: tuple[float, float, float]
 
 
-class GrblSimulator:
+class GrblSimulator(PtySimulator):
+    name = "grbl-sim"
+
     def __init__(
         self,
         *,
@@ -120,7 +121,7 @@ class GrblSimulator:
         self.time_scale, self.command_s = time_scale, command_s
         self.faults = faults or GrblFaults()
         # the wire is emulated here, not in the pty: bytes arrive at the link's pace *while* Grbl parses
-        self.pty = PtyPort(None)
+        super().__init__(None)
         self.bytes_per_s = bytes_per_s
         self._wire: deque[tuple[float, int]] = deque()  # (arrival time, byte)
         self._wire_clock = 0.0  # when the last byte on the wire finishes arriving
@@ -141,31 +142,10 @@ class GrblSimulator:
         self.max_power_seen = 0.0
         self.starved = 0  # times the planner ran dry while lines were still coming (streaming too slow)
         self._block_left = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True, name="grbl-sim")
         self._last = time.monotonic()
 
-    @property
-    def port(self) -> str:
-        return self.pty.path
-
-    def start(self) -> str:
-        self._thread.start()
+    def _greet(self) -> None:
         self._banner()
-        return self.port
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=2)
-        self.pty.close()
-
-    def __enter__(self) -> GrblSimulator:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def _send(self, text: str) -> None:
         if self.latency_s:

@@ -4,12 +4,11 @@ heaters that take time, M105/M155 temperature reports, M115 capabilities, and in
 from __future__ import annotations
 
 import re
-import threading
 import time
 from dataclasses import dataclass, field
 
 from fablabctl.machines.marlin_protocol import parse_numbered
-from fablabctl.machines.sim.pty_port import PtyPort
+from fablabctl.machines.sim.base import PtySimulator
 
 FIRMWARE = "Marlin 2.1.2.1 (fablabctl simulator)"
 PARAM = re.compile(r"([A-Z])(-?\d+(?:\.\d+)?)")
@@ -32,8 +31,10 @@ class Heater:
     target: float = 0.0
 
 
-class MarlinSimulator:
+class MarlinSimulator(PtySimulator):
     """`with MarlinSimulator() as sim: Serial(sim.port)`; `sim.executed` lists what ran, in order."""
+
+    name = "marlin-sim"
 
     def __init__(
         self,
@@ -48,7 +49,7 @@ class MarlinSimulator:
         self.command_s, self.heat_rate, self.home_s = command_s, heat_rate, home_s
         self.faults = faults or MarlinFaults()
         self.report_interval_s = report_interval_s
-        self.pty = PtyPort(bytes_per_s)
+        super().__init__(bytes_per_s)
         self.executed: list[str] = []
         self.received_lines = 0
         self.last_line = 0
@@ -57,33 +58,12 @@ class MarlinSimulator:
         self.autoreport_s = 0.0
         self.halted = False
         self._corrupted_once: set[int] = set()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True, name="marlin-sim")
         self._last_tick = time.monotonic()
         self._last_report = time.monotonic()
 
-    @property
-    def port(self) -> str:
-        return self.pty.path
-
-    def start(self) -> str:
-        self._thread.start()
+    def _greet(self) -> None:
         self._send("start")
         self._send(f"echo:{FIRMWARE}")
-        return self.port
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=2)
-        self.pty.close()
-
-    def __enter__(self) -> MarlinSimulator:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # ------------------------------------------------------------------ I/O loop
 
