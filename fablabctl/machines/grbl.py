@@ -18,7 +18,6 @@ from pathlib import Path
 from fablabctl.i18n import Text
 from fablabctl.machines import grbl_protocol as gp
 from fablabctl.machines.base import (
-    Driver,
     EventKind,
     MachineBusy,
     MachineError,
@@ -27,7 +26,7 @@ from fablabctl.machines.base import (
     MachineTimeout,
     job_lines,
 )
-from fablabctl.machines.serial_link import SerialLink
+from fablabctl.machines.serial_link import SerialDriver
 
 log = logging.getLogger(__name__)
 POLL_S = 0.2  # 5 Hz, the most Grbl's documentation recommends
@@ -50,8 +49,9 @@ class _JobFailed(Exception):
         self.reason = reason
 
 
-class GrblDriver(Driver):
+class GrblDriver(SerialDriver):
     kind = "grbl"
+    firmware = "Grbl"
 
     def __init__(
         self,
@@ -62,11 +62,9 @@ class GrblDriver(Driver):
         connect_timeout: float = 10.0,
         require_laser_mode: bool = True,
     ) -> None:
-        super().__init__()
-        self.port, self.baud = port, baud
-        self.ack_timeout, self.connect_timeout = ack_timeout, connect_timeout
+        super().__init__(port, baud, connect_timeout)
+        self.ack_timeout = ack_timeout
         self.require_laser_mode = require_laser_mode
-        self.link: SerialLink | None = None
         self.version = ""
         self.settings: dict[int, str] = {}
         self.report: gp.StatusReport | None = None
@@ -75,7 +73,6 @@ class GrblDriver(Driver):
         self._alarm: Text | None = None
         self._gone = False
         self._banner = asyncio.Event()
-        self._reader: asyncio.Task[None] | None = None
         self._poller: asyncio.Task[None] | None = None
         self._job: asyncio.Task[None] | None = None
         self._cancel = asyncio.Event()
@@ -84,20 +81,7 @@ class GrblDriver(Driver):
 
     # ------------------------------------------------------------------ connection
 
-    async def connect(self) -> None:
-        self.link = SerialLink(self.port, self.baud)
-        await self.link.open()
-        self._reader = asyncio.create_task(self._read_loop(), name=f"grbl reader {self.port}")
-        try:
-            await asyncio.wait_for(self._handshake(), self.connect_timeout)
-        except TimeoutError:
-            await self.disconnect()
-            raise MachineTimeout(
-                Text(
-                    f"Pas de réponse Grbl sur {self.port} ({self.baud} bauds).",
-                    f"No Grbl answer on {self.port} ({self.baud} baud).",
-                )
-            ) from None
+    def _connected(self) -> None:
         self._poller = asyncio.create_task(self._poll_loop(), name=f"grbl status {self.port}")
 
     async def _handshake(self) -> None:

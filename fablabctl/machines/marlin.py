@@ -17,7 +17,6 @@ from pathlib import Path
 from fablabctl.i18n import Text
 from fablabctl.machines import marlin_protocol as mp
 from fablabctl.machines.base import (
-    Driver,
     EventKind,
     Heater,
     MachineBusy,
@@ -27,7 +26,7 @@ from fablabctl.machines.base import (
     MachineTimeout,
     job_lines,
 )
-from fablabctl.machines.serial_link import SerialLink
+from fablabctl.machines.serial_link import SerialDriver
 
 log = logging.getLogger(__name__)
 PARK = ["G91", "G1 Z5 F600", "G90"]
@@ -45,8 +44,9 @@ class _Failed(Exception):
         self.reason = reason
 
 
-class MarlinDriver(Driver):
+class MarlinDriver(SerialDriver):
     kind = "marlin"
+    firmware = "Marlin"
 
     def __init__(
         self,
@@ -57,13 +57,10 @@ class MarlinDriver(Driver):
         poll_s: float = 2.0,
         connect_timeout: float = 10.0,
     ) -> None:
-        super().__init__()
-        self.port, self.baud = port, baud
-        self.ok_timeout, self.poll_s, self.connect_timeout = ok_timeout, poll_s, connect_timeout
-        self.link: SerialLink | None = None
+        super().__init__(port, baud, connect_timeout)
+        self.ok_timeout, self.poll_s = ok_timeout, poll_s
         self.capabilities = mp.Capabilities()
         self._replies: asyncio.Queue[str | None] = asyncio.Queue()
-        self._reader: asyncio.Task[None] | None = None
         self._job: asyncio.Task[None] | None = None
         self._number = 0  # last line number acknowledged or sent
         self._history: dict[int, str] = {}
@@ -78,24 +75,11 @@ class MarlinDriver(Driver):
 
     # ------------------------------------------------------------------ connection
 
-    async def connect(self) -> None:
-        self.link = SerialLink(self.port, self.baud)
-        await self.link.open()
-        self._reader = asyncio.create_task(self._read_loop(), name=f"marlin reader {self.port}")
-        self._number = 0
-        try:
-            await asyncio.wait_for(self._handshake(), self.connect_timeout)
-        except TimeoutError:
-            await self.disconnect()
-            raise MachineTimeout(
-                Text(
-                    f"Pas de réponse Marlin sur {self.port} ({self.baud} bauds).",
-                    f"No Marlin answer on {self.port} ({self.baud} baud).",
-                )
-            ) from None
+    def _connected(self) -> None:
         self._set_state(MachineState.IDLE)
 
     async def _handshake(self) -> None:
+        self._number = 0
         await self._command("M110 N0", number=0)
         self._number = 0
         info: list[str] = []

@@ -7,6 +7,7 @@ clear "machine disconnected" error instead of a hang.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import threading
@@ -14,7 +15,7 @@ import threading
 import serial
 
 from fablabctl.i18n import Text
-from fablabctl.machines.base import MachineOffline
+from fablabctl.machines.base import Driver, MachineOffline, MachineTimeout
 
 
 class SerialLink:
@@ -97,3 +98,42 @@ class SerialLink:
             with contextlib.suppress(serial.SerialException, OSError):
                 self._serial.close()
         self._serial = None
+
+
+class SerialDriver(Driver):
+    """What the Marlin and Grbl drivers share: open the link, read it in a task, shake hands in time."""
+
+    firmware = "firmware"
+
+    def __init__(self, port: str, baud: int, connect_timeout: float) -> None:
+        super().__init__()
+        self.port, self.baud, self.connect_timeout = port, baud, connect_timeout
+        self.link: SerialLink | None = None
+        self._reader: asyncio.Task[None] | None = None
+
+    async def connect(self) -> None:
+        self.link = SerialLink(self.port, self.baud)
+        await self.link.open()
+        self._reader = asyncio.create_task(self._read_loop(), name=f"{self.kind} reader {self.port}")
+        try:
+            await asyncio.wait_for(self._handshake(), self.connect_timeout)
+        except TimeoutError:
+            await self.disconnect()
+            raise MachineTimeout(
+                Text(
+                    f"Pas de réponse {self.firmware} sur {self.port} ({self.baud} bauds).",
+                    f"No {self.firmware} answer on {self.port} ({self.baud} baud).",
+                )
+            ) from None
+        self._connected()
+
+    @abc.abstractmethod
+    async def _read_loop(self) -> None:
+        """Consume `self.link.lines` for as long as the port is open."""
+
+    @abc.abstractmethod
+    async def _handshake(self) -> None:
+        """Prove the firmware is there and learn what it can do."""
+
+    def _connected(self) -> None:
+        """Called once the handshake succeeded."""
