@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import resource
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 
 from fablabctl.specs import MachineSpec
@@ -45,6 +47,13 @@ def parse_estimates(gcode_tail: str) -> dict[str, float]:
     if match := FILAMENT_CM3.search(gcode_tail):
         estimates["filament_cm3"] = float(match.group(1))
     return estimates
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write aside then rename: a concurrent reader (another copy being sliced) never sees half a file."""
+    partial = path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.part")
+    partial.write_text(text)
+    os.replace(partial, path)
 
 
 def _limit_memory() -> None:  # runs in the child, before exec
@@ -103,7 +112,7 @@ def slice_stl(
     _run_slicer(staged, profile, machine, copies, gcode.with_suffix(".part"), folder, timeout_s)
     gcode.with_suffix(".part").replace(gcode)
     estimates = parse_estimates(_tail(gcode))
-    meta.write_text(json.dumps(estimates))
+    _write_atomic(meta, json.dumps(estimates))
     return ToolpathResult(gcode, estimates.get("duration_s", 0.0), settings, estimates)
 
 
@@ -111,7 +120,8 @@ def _run_slicer(
     stl: Path, profile: Profile, machine: MachineSpec, copies: int, out: Path, folder: Path, timeout_s: float
 ) -> None:
     ini = folder / f"profile-{profile.digest[:16]}.ini"
-    ini.write_text(profile.text)
+    if not ini.is_file():
+        _write_atomic(ini, profile.text)
     argv = [
         slicer_path(),
         "--export-gcode",

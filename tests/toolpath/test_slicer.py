@@ -79,3 +79,41 @@ def test_bad_inputs_are_clear_errors(tmp_path: Path) -> None:
 def test_durations_are_parsed() -> None:
     assert parse_duration("1d 2h 3m 4s") == 93784
     assert parse_duration("41m 23s") == 2483
+
+
+def test_filament_estimate_matches_the_extrusion_moves(tmp_path: Path) -> None:
+    """The slicer's own estimate against the sum of E moves we read back (relative E, M83)."""
+    result = slice_stl(
+        cases.stl_box(tmp_path / "b.stl", (15, 15, 5)),
+        machine=DEFAULT_PRINTER,
+        material="PLA",
+        cache_dir=tmp_path / "c",
+    )
+    extruded = 0.0
+    for line in result.gcode_path.read_text().splitlines():
+        code = line.split(";")[0].split()
+        if code and code[0] in ("G1", "G0"):
+            extruded += sum(float(w[1:]) for w in code[1:] if w.startswith("E"))
+    purge = 8.0  # the start G-code's purge line, not counted by the slicer
+    assert extruded - purge == pytest.approx(result.estimates["filament_mm"], rel=0.01)
+
+
+def test_a_stuck_slicer_is_stopped(tmp_path: Path) -> None:
+    with pytest.raises(ToolpathError) as info:
+        slice_stl(
+            CORPUS / "stl/voron2__z_joint_lower_x4.stl",
+            machine=DEFAULT_PRINTER,
+            material="PLA",
+            cache_dir=tmp_path,
+            timeout_s=0.01,
+        )
+    assert info.value.code == "SLICER_TIMEOUT"
+    assert not list((tmp_path / "slices").glob("*.gcode"))  # nothing half-written left in the cache
+
+
+def test_cache_hit_does_not_touch_the_file(tmp_path: Path) -> None:
+    stl = cases.stl_box(tmp_path / "cube.stl")
+    first = slice_stl(stl, machine=DEFAULT_PRINTER, material="PLA", cache_dir=tmp_path / "c")
+    stamp = first.gcode_path.stat().st_mtime_ns
+    again = slice_stl(stl, machine=DEFAULT_PRINTER, material="PLA", cache_dir=tmp_path / "c")
+    assert again.cached and again.gcode_path.stat().st_mtime_ns == stamp
