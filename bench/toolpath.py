@@ -76,7 +76,7 @@ def main() -> None:
         def generate() -> None:
             nonlocal result
             result = generate_laser_job(
-                dxf, machine=DEFAULT_LASER, material_key="plywood-poplar-3mm", out_path=folder / "sheet.nc"
+                dxf, machine=DEFAULT_LASER, material="plywood-poplar-3mm", out_path=folder / "sheet.nc"
             )
 
         ours = best(generate)

@@ -1,187 +1,193 @@
-"""DXF -> Grbl laser G-code, written by us: `G21 G90`, `M4` dynamic power, `S0` on every travel,
-air assist `M8`/`M9` when the material wants it, `M5` at the end, feeds in mm/min.
+"""DXF -> Grbl laser G-code: the public entry points `generate_laser_job` and `generate_framing`.
 
-Curves are flattened to straight segments within 0.02 mm (`geometry.dxf_load.FLATTEN_MM`), which
-Grbl plans smoothly in laser mode. The duration estimate is acceleration-aware: a trapezoidal speed
-profile between stops, where a stop is any corner sharper than 45° (see `estimate`).
-Laser mode (`$32=1`) is checked by the driver before a job starts, never written by the job.
+The drawing is read by `geometry` (the same reading validation reports on), compensated for the kerf,
+placed on the bed (`geometry.placement`: kept where drawn, else moved to the origin, else turned a
+quarter turn), ordered (`laser_order`) and written (`laser_gcode`). Anything that makes a job
+impossible raises `ToolpathError` with a stable code and a message in French and English.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import itertools
-import math
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from numpy.typing import NDArray
 
-from fablabctl.geometry.contours import chain, nest
-from fablabctl.geometry.dxf_load import DxfLoadError, load_drawing
-from fablabctl.geometry.operations import LayerRules
+from fablabctl.geometry.contours import Contour
+from fablabctl.geometry.drawing import Extents, LoadedDrawing, load_drawing
+from fablabctl.geometry.dxf_read import DxfLoadError
+from fablabctl.geometry.operations import LayerRules, default_rules
+from fablabctl.geometry.placement import Placement, place
 from fablabctl.specs import MachineSpec
-from fablabctl.toolpath.laser_order import Path2D, corner_stops, file_order, order, travel_length
-from fablabctl.toolpath.materials import Material, material
+from fablabctl.toolpath.laser_estimate import RAPID_MM_MIN, move_time
+from fablabctl.toolpath.laser_gcode import needed_operations, write_job
+from fablabctl.toolpath.laser_order import Path2D, compensate_kerf, file_order, job_travel, order
+from fablabctl.toolpath.materials import material as find_material
 from fablabctl.toolpath.result import ToolpathError, ToolpathResult
 from fablabctl.validation.limits import ValidationLimits
 
-RAPID_MM_MIN = 6000.0
-ACCEL_MM_S2 = 1000.0  # Grbl's $120/$121 on the lab's lasers
+log = logging.getLogger(__name__)
+MAX_KERF_MM = 2.0
+FRAMING_MAX_FRACTION = 0.05  # framing at more than 5 % would mark the sheet
+FRAMING_FEED = 3000.0
 
 
 @dataclass(frozen=True, slots=True)
 class Plan:
     paths: list[Path2D]
-    offset: NDArray[np.float64]  # added to drawing coordinates to land on the bed
-    file_order_travel_mm: float  # travel if cut in the drawing's own order (what ordering saves)
+    placement: Placement
+    baseline: list[Path2D]  # the drawing as drawn: what ordering is measured against
+    kerf_kept: int  # contours too small to compensate, cut as drawn
 
 
-def run_time(length: float, speed_mm_min: float, accel: float = ACCEL_MM_S2) -> float:
-    """Trapezoidal profile from rest to rest: accelerate, cruise, decelerate (triangle when too short)."""
-    if length <= 0:
-        return 0.0
-    v = speed_mm_min / 60.0
-    if length >= v * v / accel:
-        return length / v + v / accel
-    return 2.0 * math.sqrt(length / accel)
+def _read(dxf_path: Path, rules: LayerRules, limits: ValidationLimits) -> LoadedDrawing:
+    try:
+        return load_drawing(dxf_path, limits=limits, rules=rules)
+    except DxfLoadError as exc:
+        raise ToolpathError(
+            exc.code,
+            f"Ce DXF ne peut pas être lu ({exc.detail[:200]}) : validez-le pour savoir pourquoi.",
+            f"This DXF cannot be read ({exc.detail[:200]}): validate it to see why.",
+        ) from None
 
 
-def path_time(points: NDArray[np.float64], speed_mm_min: float) -> float:
-    stops = corner_stops(points)
-    seg = np.linalg.norm(np.diff(points, axis=0), axis=1)
-    return sum(run_time(float(seg[a:b].sum()), speed_mm_min) for a, b in itertools.pairwise(stops))
+def _extents(contours: list[Contour]) -> Extents:
+    points = np.vstack([c.points for c in contours])
+    return Extents(points.min(axis=0), points.max(axis=0))
 
 
 def plan(
-    dxf: Path,
-    machine: MachineSpec,
-    *,
-    rules: LayerRules | None = None,
-    kerf_mm: float = 0.0,
-    limits: ValidationLimits | None = None,
+    dxf_path: Path, machine: MachineSpec, *, rules: LayerRules, kerf_mm: float, limits: ValidationLimits
 ) -> Plan:
-    limits = limits or ValidationLimits()
-    try:
-        drawing = load_drawing(
-            dxf,
-            rules=rules or LayerRules(),
-            max_entities=limits.max_dxf_entities,
-            max_depth=limits.max_block_depth,
-        )
-    except DxfLoadError as exc:
+    """Read, compensate, place and order: everything but writing."""
+    if machine.kind != "laser":
         raise ToolpathError(
-            "DXF_UNREADABLE", f"DXF illisible : {exc.detail}", f"Unreadable DXF: {exc.detail}"
-        ) from None
-    contours = nest(chain(drawing.polylines))
-    if not contours:
-        raise ToolpathError("NOTHING_TO_CUT", "Rien à découper ni graver.", "Nothing to cut or engrave.")
-    low = np.vstack([c.points for c in contours]).min(axis=0)
-    offset = np.where(low < 0, -low, 0.0)  # negative coordinates: moved onto the bed, as the report warned
-    contours = [dataclasses.replace(c, points=c.points + offset) for c in contours]
-    paths = order(contours, kerf_mm)
-    baseline = file_order(contours)
-    high = np.vstack([p.points for p in paths]).max(axis=0)
-    if high[0] > machine.bed_x_mm + 1e-6 or high[1] > machine.bed_y_mm + 1e-6:
+            "NOT_A_LASER",
+            f"{machine.name} n'est pas un laser : impossible d'y découper un DXF.",
+            f"{machine.name} is not a laser: a DXF cannot be cut on it.",
+        )
+    if not 0 <= kerf_mm <= MAX_KERF_MM:
+        raise ToolpathError(
+            "BAD_KERF",
+            f"Largeur de trait (kerf) {kerf_mm:g} mm hors limites (0 à {MAX_KERF_MM:g} mm).",
+            f"Kerf {kerf_mm:g} mm out of range (0 to {MAX_KERF_MM:g} mm).",
+        )
+    drawing = _read(dxf_path, rules, limits)
+    if not drawing.contours:
+        raise ToolpathError(
+            "NOTHING_TO_CUT",
+            "Rien à découper ni graver dans ce dessin (calques ignorés ? textes non convertis ?).",
+            "Nothing to cut or engrave in this drawing (ignored layers? unconverted texts?).",
+        )
+    contours, kept = compensate_kerf(drawing.contours, kerf_mm)
+    extents = _extents(contours)
+    placement = place(extents, machine)
+    if not placement.fits:
+        w, h = extents.size
         raise ToolpathError(
             "OUTSIDE_BED",
-            f"Le dessin ({high[0]:.1f} x {high[1]:.1f} mm) dépasse la zone de {machine.name}.",
-            f"The drawing ({high[0]:.1f} x {high[1]:.1f} mm) exceeds {machine.name}'s work area.",
+            f"Le dessin ({w:.1f} x {h:.1f} mm) ne tient pas sur {machine.name} "
+            f"({machine.bed_x_mm:g} x {machine.bed_y_mm:g} mm), même tourné.",
+            f"The drawing ({w:.1f} x {h:.1f} mm) does not fit {machine.name} "
+            f"({machine.bed_x_mm:g} x {machine.bed_y_mm:g} mm), even rotated.",
         )
-    return Plan(paths, offset, travel_length(baseline))
-
-
-def write_gcode(paths: list[Path2D], mat: Material, machine: MachineSpec, out: Path) -> dict[str, float]:
-    """Write the job; return the estimates (duration, cut length per operation, travel)."""
-    lines = [f"; fablabctl laser job: {mat.key} on {machine.name}", "G21 G90", "M4 S0"]
-    if mat.air_assist:
-        lines.append("M8")
-    seconds, travel, here = 0.0, 0.0, np.zeros(2)
-    lengths: dict[str, float] = {}
-    for path in paths:
-        setting = mat.settings[path.operation]
-        power = mat.s_value(path.operation, machine.laser_s_max, machine.laser_max_power_s)
-        for _ in range(setting.passes):
-            start = path.points[0]
-            hop = float(np.linalg.norm(start - here))
-            travel += hop
-            seconds += run_time(hop, RAPID_MM_MIN)
-            lines.append(f"G0 X{start[0]:.3f} Y{start[1]:.3f} S0")
-            lines.append(f"G1 F{setting.speed:.0f} S{power}")
-            lines.extend(f"G1 X{x:.3f} Y{y:.3f}" for x, y in path.points[1:])
-            lines.append("G1 S0")
-            seconds += path_time(path.points, setting.speed)
-            length = float(np.linalg.norm(np.diff(path.points, axis=0), axis=1).sum())
-            lengths[path.operation.value] = lengths.get(path.operation.value, 0.0) + length
-            here = path.points[-1]
-    hop = float(np.linalg.norm(here))
-    seconds += run_time(hop, RAPID_MM_MIN)
-    lines += ["G0 X0 Y0 S0"] + (["M9"] if mat.air_assist else []) + ["M5"]
-    out.write_text("\n".join(lines) + "\n")
-    return {
-        "duration_s": round(seconds, 1),
-        "travel_mm": round(travel + hop, 1),
-        **{f"{op}_length_mm": round(v, 1) for op, v in lengths.items()},
-        "cut_length_mm": round(lengths.get("cut", 0.0), 1),
-    }
+    placed = [
+        Contour(placement.apply(c.points), c.closed, c.operation, c.layer, c.colour, c.handles, c.depth)
+        for c in contours
+    ]
+    paths = order(placed)
+    return Plan(paths, placement, file_order(placed), kept)
 
 
 def generate_laser_job(
-    dxf: Path,
+    dxf_path: Path,
     *,
     machine: MachineSpec,
-    material_key: str,
+    material: str,
     out_path: Path,
     rules: LayerRules | None = None,
     kerf_mm: float = 0.0,
-    limits: ValidationLimits | None = None,
+    limits: ValidationLimits = ValidationLimits(),
     materials_file: Path | None = None,
 ) -> ToolpathResult:
-    mat = material(material_key, materials_file)
-    job = plan(dxf, machine, rules=rules, kerf_mm=kerf_mm, limits=limits)
-    estimates = write_gcode(job.paths, mat, machine, out_path)
-    estimates["travel_file_order_mm"] = round(job.file_order_travel_mm, 1)
+    """Turn a DXF into a Grbl laser job for `material` (a key of the material library).
+
+    `materials_file`: the lab's own library (entries added to or replacing the package's).
+    """
+    rules = rules or default_rules()
+    mat = find_material(material, materials_file)
+    job = plan(dxf_path, machine, rules=rules, kerf_mm=kerf_mm, limits=limits)
+    missing = sorted(op.value for op in needed_operations(job.paths) if op not in mat.settings)
+    if missing:
+        raise ToolpathError(
+            "MATERIAL_MISSING_OPERATION",
+            f"Le matériau « {mat.key} » n'a pas de réglage pour : {', '.join(missing)}.",
+            f"Material '{mat.key}' has no setting for: {', '.join(missing)}.",
+        )
+    written = write_job(job.paths, mat, machine, out_path, dxf_path.name)
+    passes = {op: setting.passes for op, setting in mat.settings.items()}
+    estimates = {
+        "duration_s": round(written.duration_s, 1),
+        "cut_length_mm": written.length_mm.get("cut", 0.0),
+        "cut_length_mm_by_operation": written.length_mm,
+        "travel_mm": round(written.travel_mm, 1),
+        "travel_file_order_mm": round(job_travel(job.baseline, passes), 1),
+        "paths": len(job.paths),
+        "moves": written.moves,
+    }
     settings = {
-        "material": mat.key,
+        **mat.as_dict(machine),
         "kerf_mm": kerf_mm,
-        "air_assist": mat.air_assist,
-        "operations": {
-            op.value: {
-                "speed": s.speed,
-                "power": s.power,
-                "passes": s.passes,
-                "s": mat.s_value(op, machine.laser_s_max, machine.laser_max_power_s),
-            }
-            for op, s in mat.settings.items()
+        "kerf_not_applied": job.kerf_kept,
+        "rules": rules.describe(),
+        "placement": {
+            "moved": job.placement.moved,
+            "rotated": job.placement.rotated,
+            "offset_mm": [round(float(v), 3) for v in job.placement.offset],
         },
     }
-    return ToolpathResult(out_path, estimates["duration_s"], settings, estimates)
+    log.info("laser job %s: %d paths, %.0f s", out_path.name, len(job.paths), written.duration_s)
+    return ToolpathResult(out_path, round(written.duration_s, 1), settings, estimates)
 
 
 def generate_framing(
-    dxf: Path, *, machine: MachineSpec, out_path: Path, power_s: int = 0, rules: LayerRules | None = None
+    dxf_path: Path,
+    *,
+    machine: MachineSpec,
+    out_path: Path,
+    power_fraction: float = 0.0,
+    rules: LayerRules | None = None,
+    limits: ValidationLimits = ValidationLimits(),
 ) -> ToolpathResult:
-    """Trace the job's bounding box (laser off, or at a faint `power_s`) to check the sheet's placement."""
-    job = plan(dxf, machine, rules=rules)
+    """Trace the job's bounding box (laser off, or at a faint `power_fraction` <= 5 %) so the operator
+    can check the sheet's placement before cutting. The box is the one the job itself will use."""
+    if not 0 <= power_fraction <= FRAMING_MAX_FRACTION:
+        raise ToolpathError(
+            "BAD_FRAMING_POWER",
+            f"Puissance de cadrage {power_fraction:g} : entre 0 et {FRAMING_MAX_FRACTION:g} (trace à peine "
+            "visible).",
+            f"Framing power {power_fraction:g}: between 0 and {FRAMING_MAX_FRACTION:g} (a barely visible "
+            "trace).",
+        )
+    job = plan(dxf_path, machine, rules=rules or default_rules(), kerf_mm=0.0, limits=limits)
     points = np.vstack([p.points for p in job.paths])
     (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
-    power = min(power_s, machine.laser_max_power_s)
-    corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)]
-    lines = [
-        "; fablabctl framing",
-        "G21 G90",
-        "M4 S0" if power else "M5",
-        f"G0 X{x0:.3f} Y{y0:.3f} S0",
-        f"G1 F3000 S{power}",
-    ]
-    lines += [f"G1 X{x:.3f} Y{y:.3f}" for x, y in corners[1:]]
-    lines += ["G1 S0", "G0 X0 Y0", "M5"]
-    out_path.write_text("\n".join(lines) + "\n")
-    perimeter = 2 * ((x1 - x0) + (y1 - y0))
+    power = min(machine.laser_max_power_s, round(power_fraction * machine.laser_s_max))
+    corners = [(x1, y0), (x1, y1), (x0, y1), (x0, y0)]
+    lines = ["; fablabctl framing", "G21 G90", "M4 S0", f"G0 X{x0:.3f} Y{y0:.3f} S0"]
+    first, *rest = corners
+    lines.append(f"G1 X{first[0]:.3f} Y{first[1]:.3f} F{FRAMING_FEED:.0f} S{power}")
+    lines += [f"G1 X{x:.3f} Y{y:.3f}" for x, y in rest]
+    lines += ["G0 X0 Y0 S0", "M5"]
+    out_path.write_text("\n".join(lines) + "\n", encoding="ascii")
+    w, h = float(x1 - x0), float(y1 - y0)
+    seconds = sum(move_time(side, FRAMING_FEED) for side in (w, h, w, h))
+    seconds += 2 * move_time(float(np.hypot(x0, y0)), RAPID_MM_MIN)  # to the first corner, and home
+    bounds = [[round(float(x0), 3), round(float(y0), 3)], [round(float(x1), 3), round(float(y1), 3)]]
     return ToolpathResult(
         out_path,
-        round(run_time(perimeter, 3000), 1),
-        {"framing": True, "power_s": power},
-        {"bounds_mm": [[float(x0), float(y0)], [float(x1), float(y1)]]},
+        round(seconds, 1),
+        {"framing": True, "power_fraction": power_fraction, "s": power},
+        {"duration_s": round(seconds, 1), "bounds_mm": bounds},
     )

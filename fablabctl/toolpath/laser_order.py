@@ -1,5 +1,7 @@
-"""Cutting order for a laser job: engrave, then score, then cut; holes before the part around them;
-within that, the nearest next contour, entered at its nearest point (greedy nearest neighbour).
+"""Cutting order for a laser job: engrave, then score, then cut; a cut contour only once everything
+inside it is cut (holes, slits, parts in holes: a part must not drop before its holes are done);
+within that, greedy nearest neighbour on a KD-tree of every vertex, entering a closed contour at its
+vertex nearest the head.
 
 Kerf compensation (optional) grows outer contours and shrinks holes by half the kerf, so parts come
 out at their drawn size.
@@ -7,15 +9,16 @@ out at their drawn size.
 
 from __future__ import annotations
 
-import math
+from collections import defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
+import shapely
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
-from shapely.geometry import Polygon
 
-from fablabctl.geometry.contours import Contour
+from fablabctl.geometry.contours import Contour, polygons
 from fablabctl.geometry.operations import Operation
 
 OPERATION_ORDER = (Operation.ENGRAVE, Operation.SCORE, Operation.CUT)
@@ -26,110 +29,241 @@ class Path2D:
     points: NDArray[np.float64]  # in cutting order; a closed path ends where it started
     operation: Operation
     closed: bool
-    depth: int
+    source: int  # index of the contour in the drawing
 
 
-def compensate_kerf(contour: Contour, kerf_mm: float) -> NDArray[np.float64]:
-    if kerf_mm <= 0 or not contour.closed or contour.operation is not Operation.CUT:
-        return contour.points
-    outward = kerf_mm / 2 if contour.depth % 2 == 0 else -kerf_mm / 2  # holes shrink, outlines grow
-    shape = Polygon(contour.points).buffer(outward, join_style=2, mitre_limit=2.0)
-    if shape.is_empty or shape.geom_type != "Polygon":
-        return contour.points  # too small to offset: keep as drawn rather than lose it
-    return np.asarray(shape.exterior.coords[:-1], dtype=np.float64)
+def compensate_kerf(contours: list[Contour], kerf_mm: float) -> tuple[list[Contour], int]:
+    """Offset closed cut contours by half the kerf (outward for parts, inward for holes).
+
+    Returns the contours and how many were too small to offset (kept as drawn, never dropped).
+    """
+    index = [i for i, c in enumerate(contours) if c.closed and c.operation is Operation.CUT]
+    if kerf_mm <= 0 or not index:
+        return contours, 0
+    shapes = polygons([contours[i] for i in index])
+    distance = np.array([kerf_mm / 2 if contours[i].depth % 2 == 0 else -kerf_mm / 2 for i in index])
+    grown = shapely.buffer(shapes, distance, join_style="mitre", mitre_limit=2.0)
+    result, kept = list(contours), 0
+    for i, shape in zip(index, grown, strict=True):
+        if shape is None or shape.is_empty or shape.geom_type != "Polygon":
+            kept += 1
+            continue
+        c = contours[i]
+        points = np.asarray(shape.exterior.coords, dtype=np.float64)[:-1, :2]
+        result[i] = Contour(points, True, c.operation, c.layer, c.colour, c.handles, c.depth)
+    return result, kept
 
 
-def _enter_at(points: NDArray[np.float64], closed: bool, here: NDArray[np.float64]) -> NDArray[np.float64]:
+def containment(contours: list[Contour], group: list[int]) -> dict[int, list[int]]:
+    """For each closed contour of `group`: the group members lying inside it (to be cut first)."""
+    closed = [i for i in group if contours[i].closed]
+    if not closed:
+        return {}
+    shapes = polygons([contours[i] for i in closed])
+    areas = shapely.area(shapes)
+    position = {i: k for k, i in enumerate(closed)}
+    surface = shapely.point_on_surface(shapes)
+    points = np.array(
+        [
+            surface[position[i]]
+            if contours[i].closed
+            else shapely.Point(contours[i].points[len(contours[i].points) // 2])
+            for i in group
+        ],
+        dtype=object,
+    )
+    tree = shapely.STRtree(shapes)
+    inner, outer = tree.query(points, predicate="within")
+    area_of = dict(zip(closed, areas, strict=True))
+    inside: dict[int, list[int]] = defaultdict(list)
+    for a, b in zip(inner.tolist(), outer.tolist(), strict=True):
+        i, o = group[a], closed[b]
+        if i != o and (not contours[i].closed or area_of[o] > area_of[i]):
+            inside[o].append(i)
+    return inside
+
+
+def order(contours: list[Contour], start: tuple[float, float] = (0.0, 0.0)) -> list[Path2D]:
+    """The shortest of three valid orders (holes always first): greedy nearest neighbour; the
+    drawing's own order entering each contour at its nearest point; and the drawing exactly as drawn.
+    Greedy wins by far on real sheets; on small drawings already drawn in a sensible order it can
+    lose a little, and then the drawing's order is kept: ordering never makes travel longer."""
+    origin = np.array(start, dtype=np.float64)
+    groups = {op: [i for i, c in enumerate(contours) if c.operation is op] for op in OPERATION_ORDER}
+    inside = containment(contours, groups[Operation.CUT])
+    candidates: tuple[tuple[Strategy, bool], ...] = (
+        (_nearest_neighbour, True),
+        (_drawing_sequence, True),
+        (_drawing_sequence, False),
+    )
+    best: tuple[float, list[int], bool] | None = None
+    for strategy, nearest_entry in candidates:
+        sequence: list[int] = []
+        here, travel = origin, 0.0
+        for operation in OPERATION_ORDER:
+            if groups[operation]:
+                cut = operation is Operation.CUT
+                part = strategy(contours, groups[operation], inside if cut else {}, here)
+                hops, here = _walk(contours, part, here, nearest_entry)
+                sequence += part
+                travel += hops
+        travel += float(np.hypot(*(here - origin)))
+        if best is None or travel < best[0] - 1e-9:
+            best = (travel, sequence, nearest_entry)
+    paths: list[Path2D] = []
+    here = origin
+    for i in best[1] if best else []:
+        c = contours[i]
+        if best and best[2]:
+            points = enter_at(c.points, c.closed, here)
+        else:
+            points = np.vstack([c.points, c.points[:1]]) if c.closed else c.points
+        paths.append(Path2D(points, c.operation, c.closed, i))
+        here = points[-1]
+    return paths
+
+
+Strategy = Callable[[list[Contour], list[int], dict[int, list[int]], NDArray[np.float64]], list[int]]
+
+
+def _walk(
+    contours: list[Contour], sequence: list[int], origin: NDArray[np.float64], nearest_entry: bool
+) -> tuple[float, NDArray[np.float64]]:
+    """Travel along `sequence`, entering each contour as `enter_at` would (or at its first point as
+    drawn), and where the head ends."""
+    here, travel = origin, 0.0
+    for i in sequence:
+        c = contours[i]
+        if not nearest_entry:
+            travel += float(np.hypot(*(c.points[0] - here)))
+            here = c.points[0] if c.closed else c.points[-1]
+        elif c.closed:
+            delta = c.points - here
+            squared = np.einsum("ij,ij->i", delta, delta)
+            k = int(np.argmin(squared))
+            travel += float(np.sqrt(squared[k]))
+            here = c.points[k]
+        else:
+            a, b = c.points[0], c.points[-1]
+            da, db = float(np.hypot(*(a - here))), float(np.hypot(*(b - here)))
+            travel += min(da, db)
+            here = a if db < da else b
+    return travel, here
+
+
+def _containers(inside: dict[int, list[int]]) -> dict[int, list[int]]:
+    containers: dict[int, list[int]] = defaultdict(list)
+    for o, members in inside.items():
+        for m in members:
+            containers[m].append(o)
+    return containers
+
+
+def _drawing_sequence(
+    contours: list[Contour], group: list[int], inside: dict[int, list[int]], here: NDArray[np.float64]
+) -> list[int]:
+    """The drawing's order, except that a contour waits until everything inside it is cut."""
+    waiting = {o: len(members) for o, members in inside.items()}
+    containers = _containers(inside)
+    deferred: set[int] = set()
+    sequence: list[int] = []
+    ready: list[int] = []
+    for i in group:
+        if waiting.get(i, 0):
+            deferred.add(i)
+            continue
+        ready.append(i)
+        while ready:
+            current = ready.pop(0)
+            sequence.append(current)
+            for o in containers.get(current, ()):
+                waiting[o] -= 1
+                if waiting[o] == 0 and o in deferred:
+                    deferred.discard(o)
+                    ready.append(o)
+    return sequence
+
+
+def enter_at(points: NDArray[np.float64], closed: bool, here: NDArray[np.float64]) -> NDArray[np.float64]:
     """Closed: start at the vertex nearest `here` and come back to it. Open: start at the nearer end."""
     if closed:
-        start = int(np.argmin(np.einsum("ij,ij->i", points - here, points - here)))
-        rolled = np.roll(points, -start, axis=0)
+        delta = points - here
+        first = int(np.argmin(np.einsum("ij,ij->i", delta, delta)))
+        rolled = np.roll(points, -first, axis=0)
         return np.vstack([rolled, rolled[:1]])
     if np.linalg.norm(points[-1] - here) < np.linalg.norm(points[0] - here):
         return points[::-1]
     return points
 
 
-def order(
-    contours: list[Contour], kerf_mm: float = 0.0, start: tuple[float, float] = (0.0, 0.0)
-) -> list[Path2D]:
-    here = np.array(start, dtype=np.float64)
-    ordered: list[Path2D] = []
-    for operation in OPERATION_ORDER:
-        group = [c for c in contours if c.operation is operation]
-        # deepest first: whatever sits inside a contour is cut before it (holes, then the part)
-        for depth in sorted({c.depth for c in group}, reverse=True):
-            level = [c for c in group if c.depth == depth]
-            paths = [compensate_kerf(c, kerf_mm) for c in level]
-            for index in _nearest_neighbour(paths, [c.closed for c in level], here):
-                points = _enter_at(paths[index], level[index].closed, here)
-                ordered.append(Path2D(points, operation, level[index].closed, depth))
-                here = points[-1]
-    return ordered
-
-
 def _nearest_neighbour(
-    paths: list[NDArray[np.float64]], closed: list[bool], here: NDArray[np.float64]
+    contours: list[Contour], group: list[int], inside: dict[int, list[int]], here: NDArray[np.float64]
 ) -> list[int]:
-    """Visit order: always the path with a vertex (closed) or an end (open) nearest the current point."""
-    if not paths:
-        return []
-    owners, points = [], []
-    for i, (path, is_closed) in enumerate(zip(paths, closed, strict=True)):
-        candidates = path if is_closed else path[[0, -1]]
-        owners.extend([i] * len(candidates))
-        points.append(candidates)
-    tree = cKDTree(np.vstack(points))
-    owner = np.array(owners)
-    done = np.zeros(len(paths), dtype=bool)
+    """Visit order of `group`: the nearest available contour each time (available: all inside it done).
+
+    The KD-tree holds every vertex of closed contours and both ends of open ones; the nearest free
+    vertex found is also where the head enters (closed) or the end it enters by (open)."""
+    waiting = {o: len(members) for o, members in inside.items()}
+    containers = _containers(inside)
+    candidates = [contours[i].points if contours[i].closed else contours[i].points[[0, -1]] for i in group]
+    sizes = [len(c) for c in candidates]
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).tolist()
+    owner = np.repeat(np.arange(len(group)), sizes)
+    vertices = np.vstack(candidates)
+    tree = cKDTree(vertices)
+    done = np.zeros(len(group), dtype=bool)
+    unavailable = np.array([waiting.get(i, 0) > 0 for i in group])  # done, or waiting for its insides
+    local = {i: k for k, i in enumerate(group)}
     sequence: list[int] = []
-    position = here
-    k = 8
-    while len(sequence) < len(paths):
-        _, idx = tree.query(position, k=min(k, len(owner)))
-        chosen = next((int(owner[j]) for j in np.atleast_1d(idx) if not done[owner[j]]), None)
-        if chosen is None:
-            if k >= len(owner):
-                chosen = int(np.nonzero(~done)[0][0])
-            else:
-                k *= 4
-                continue
-        done[chosen] = True
-        sequence.append(chosen)
-        ends = paths[chosen] if closed[chosen] else paths[chosen][[0, -1]]
-        nearest = int(np.argmin(np.linalg.norm(ends - position, axis=1)))
+    position, k, total = here, 16, len(owner)
+    while len(sequence) < len(group):
+        _, found = tree.query(position, k=min(k, total))
+        found = np.atleast_1d(found)
+        free = found[~unavailable[owner[found]]]
+        if len(free):
+            vertex = int(free[0])
+            chosen = int(owner[vertex])
+        elif k < total:
+            k *= 4
+            continue
+        else:  # exhaustive fallback (never expected: containment has no cycles): first not done
+            chosen = int(np.nonzero(~done)[0][0])
+            vertex = offsets[chosen]
+        done[chosen] = unavailable[chosen] = True
+        i = group[chosen]
+        sequence.append(i)
+        for o in containers.get(i, ()):
+            waiting[o] -= 1
+            if waiting[o] == 0 and not done[local[o]]:
+                unavailable[local[o]] = False
         # a closed path ends where it was entered; an open one at its far end
-        position = ends[nearest] if closed[chosen] else ends[1 - nearest]
-        k = 8
+        if contours[i].closed:
+            position = vertices[vertex]
+        else:
+            position = vertices[offsets[chosen] + 1 - (vertex - offsets[chosen])]
+        k = 16
     return sequence
 
 
-def travel_length(paths: list[Path2D], start: tuple[float, float] = (0.0, 0.0)) -> float:
-    here = np.array(start, dtype=np.float64)
-    total = 0.0
-    for path in paths:
-        total += float(np.linalg.norm(path.points[0] - here))
-        here = path.points[-1]
-    return total + float(np.linalg.norm(here - np.array(start)))
-
-
 def file_order(contours: list[Contour]) -> list[Path2D]:
-    """The drawing's own order (the baseline the optimisation is measured against)."""
-    result = []
-    for c in contours:
-        pts = np.vstack([c.points, c.points[:1]]) if c.closed else c.points
-        result.append(Path2D(pts, c.operation, c.closed, c.depth))
-    return result
+    """The drawing exactly as drawn (its order, each contour from its first point): the baseline."""
+    return [
+        Path2D(np.vstack([c.points, c.points[:1]]) if c.closed else c.points, c.operation, c.closed, i)
+        for i, c in enumerate(contours)
+    ]
 
 
-def corner_stops(points: NDArray[np.float64], max_turn_deg: float = 45.0) -> list[int]:
-    """Indices where the head must (nearly) stop: the ends, and turns sharper than `max_turn_deg`."""
-    if len(points) < 3:
-        return [0, len(points) - 1]
-    d = np.diff(points, axis=0)
-    norms = np.linalg.norm(d, axis=1)
-    dots = np.einsum("ij,ij->i", d[:-1], d[1:])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cosines = dots / (norms[:-1] * norms[1:])
-    sharp = ~(cosines >= math.cos(math.radians(max_turn_deg)))  # NaN (zero-length) counts as a stop
-    return [0, *(np.nonzero(sharp)[0] + 1).tolist(), len(points) - 1]
+def job_travel(
+    paths: list[Path2D], passes: Mapping[Operation, int], start: tuple[float, float] = (0.0, 0.0)
+) -> float:
+    """Laser-off distance of a job, the way `laser_gcode` moves: to each path's start for every pass
+    (an open path is travelled back to its start between passes), and home at the end."""
+    if not paths:
+        return 0.0
+    origin = np.array(start, dtype=np.float64)
+    starts = np.array([p.points[0] for p in paths])
+    ends = np.array([p.points[-1] for p in paths])
+    repeats = np.array([passes[p.operation] - 1 for p in paths], dtype=np.float64)
+    hops = np.vstack([starts, origin]) - np.vstack([origin, ends])
+    again = np.hypot(*(starts - ends).T) * repeats
+    return float(np.hypot(hops[:, 0], hops[:, 1]).sum() + again.sum())

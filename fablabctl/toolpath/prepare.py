@@ -62,7 +62,7 @@ def prepare_design(
         generated = generate_laser_job(
             path,
             machine=machine,
-            material_key=material,
+            material=material,
             out_path=partial,
             kerf_mm=kerf_mm,
             limits=limits,

@@ -86,8 +86,9 @@ def test_admins_can_override_materials_and_profiles(tmp_path: Path) -> None:
     )
     (data / "materials.toml").write_text(
         '[bamboo-3mm]\nfr = "Bambou 3 mm"\nen = "Bamboo 3 mm"\nair_assist = true\n'
-        "cut = { speed = 250, power = 90, passes = 2 }\nengrave = { speed = 3000, power = 30, passes = 1 }\n"
-        "score = { speed = 1500, power = 40, passes = 1 }\n"
+        "cut = { speed = 250, power = 0.9, passes = 2 }\n"
+        "engrave = { speed = 3000, power = 0.3, passes = 1 }\n"
+        "score = { speed = 1500, power = 0.4, passes = 1 }\n"
     )
     assert "bamboo-3mm" in load_materials(data / "materials.toml")
     laser = prepare_design(

@@ -1,0 +1,114 @@
+"""Lines the laser would burn twice, and crumbs: vectorised over every segment of a drawing.
+
+Overlaps: each segment is keyed by its supporting line (direction angle to 1e-4 rad, distance to the
+origin to 0.01 mm); within one line, segments sorted by their start along it overlap when one starts
+before the furthest end seen so far (minus 0.01 mm: touching end to end is not overlapping). A sort,
+no pairwise loop: O(n log n). Identical contours (two circles drawn on top of each other, a part
+pasted twice) are also reported as such, keyed by point count, bounding box and length.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from fablabctl.geometry.contours import Contour
+
+ANGLE_STEP = 1e-4  # rad
+OFFSET_STEP = 0.01  # mm
+OVERLAP_MM = 0.01
+TINY_MM = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class Segments:
+    """Every straight segment of a set of contours, with the contour each belongs to."""
+
+    start: NDArray[np.float64]  # (m, 2)
+    end: NDArray[np.float64]  # (m, 2)
+    owner: NDArray[np.intp]  # (m,) index into the contour list
+    count: int  # number of contours
+
+    @classmethod
+    def of(cls, contours: list[Contour]) -> Segments:
+        if not contours:
+            empty = np.zeros((0, 2))
+            return cls(empty, empty, np.zeros(0, dtype=np.intp), 0)
+        parts = [c.segments() for c in contours]
+        sizes = [len(p) for p in parts]
+        both = np.concatenate(parts) if parts else np.zeros((0, 2, 2))
+        owner = np.repeat(np.arange(len(contours)), sizes)
+        return cls(both[:, 0], both[:, 1], owner, len(contours))
+
+    @property
+    def lengths(self) -> NDArray[np.float64]:
+        delta = self.end - self.start
+        return np.asarray(np.hypot(delta[:, 0], delta[:, 1]), dtype=np.float64)
+
+    def per_contour(self, values: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.bincount(self.owner, weights=values, minlength=self.count).astype(np.float64)
+
+    def signed_areas(self) -> NDArray[np.float64]:
+        """Shoelace area of each (closed) contour; sign gives the winding."""
+        cross = self.start[:, 0] * self.end[:, 1] - self.end[:, 0] * self.start[:, 1]
+        return 0.5 * self.per_contour(cross)
+
+
+@dataclass(frozen=True, slots=True)
+class Overlaps:
+    count: int  # segments lying over an earlier one
+    point: tuple[float, float] | None
+    owners: tuple[int, int] | None  # the two contours involved in the first one found
+
+
+def overlapping_segments(segs: Segments) -> Overlaps:
+    s, e = segs.start, segs.end
+    d = e - s
+    length = np.hypot(d[:, 0], d[:, 1])
+    keep = length > 1e-9
+    s, e, d, length, owner = s[keep], e[keep], d[keep], length[keep], segs.owner[keep]
+    if len(s) < 2:
+        return Overlaps(0, None, None)
+    flip = (d[:, 0] < 0) | ((d[:, 0] == 0) & (d[:, 1] < 0))  # one direction per line
+    s, e = np.where(flip[:, None], e, s), np.where(flip[:, None], s, e)
+    u = np.where(flip[:, None], -d, d) / length[:, None]
+    angle = np.round(np.arctan2(u[:, 1], u[:, 0]) / ANGLE_STEP).astype(np.int64)
+    offset = np.round((u[:, 0] * s[:, 1] - u[:, 1] * s[:, 0]) / OFFSET_STEP).astype(np.int64)
+    t0 = np.einsum("ij,ij->i", u, s)
+    t1 = t0 + length
+    _, line = np.unique(np.stack([angle, offset], axis=1), axis=0, return_inverse=True)
+    line = line.reshape(-1)
+    order = np.lexsort((t0, line))
+    line, t0, t1 = line[order], t0[order], t1[order]
+    span = 2.0 * float(np.abs(np.concatenate([t0, t1])).max()) + 1.0
+    runmax = np.maximum.accumulate(t1 + line * span) - line * span  # furthest end so far, per line
+    same = line[1:] == line[:-1]
+    over = same & (t0[1:] < runmax[:-1] - OVERLAP_MM)
+    count = int(over.sum())
+    if not count:
+        return Overlaps(0, None, None)
+    first = int(np.argmax(over)) + 1
+    index = order[first]
+    point = (round(float(s[index][0]), 3), round(float(s[index][1]), 3))
+    return Overlaps(count, point, (int(owner[order[first - 1]]), int(owner[index])))
+
+
+def identical_contours(contours: list[Contour], lengths: NDArray[np.float64]) -> list[tuple[int, int]]:
+    """Pairs (first, copy) of contours drawn twice: same point count, bounding box and length."""
+    seen: dict[tuple[int, ...], int] = {}
+    pairs = []
+    for i, contour in enumerate(contours):
+        low, high = contour.points.min(axis=0), contour.points.max(axis=0)
+        key = (
+            len(contour.points),
+            int(contour.closed),
+            *np.round(np.concatenate([low, high]) / OFFSET_STEP).astype(np.int64).tolist(),
+            round(float(lengths[i]) / OFFSET_STEP),
+        )
+        if key in seen:
+            pairs.append((seen[key], i))
+        else:
+            seen[key] = i
+    return pairs
