@@ -268,8 +268,7 @@ class MarlinDriver(SerialDriver):
         for command in PARK:
             await self._command(command)
         self._set_state(MachineState.PAUSED)
-        self._resume.clear()
-        await self._resume.wait()
+        await self._resume.wait()  # cleared by pause(): a cancel or resume arriving meanwhile is not lost
         if self._cancel.is_set():
             return
         for command in UNPARK + (["M83"] if self._relative_e else []):
@@ -280,6 +279,7 @@ class MarlinDriver(SerialDriver):
     async def pause(self) -> None:
         if self._status.state is not MachineState.BUSY:
             raise MachineBusy(Text("Aucun travail en cours à mettre en pause.", "No running job to pause."))
+        self._resume.clear()
         self._pause.set()
 
     async def resume(self) -> None:
