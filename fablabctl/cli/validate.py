@@ -5,6 +5,7 @@ Exit status: 0 no error (warnings allowed), 1 errors, 2 the file cannot be read 
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Annotated, Literal
@@ -91,7 +92,9 @@ def validate(
     machines = machines_for(machine, bed, file)
     big = file.stat().st_size > 5_000_000
     with (
-        console.status(f"vérification de {file.name}…", spinner="dots") if big and not as_json else _nothing()
+        console.status(f"vérification de {file.name}…", spinner="dots")
+        if big and not as_json
+        else contextlib.nullcontext()
     ):
         report = validate_file(file, machines=machines)
     if as_json:
@@ -99,14 +102,6 @@ def validate(
     else:
         print_report(report, lang, file.name)
     raise typer.Exit(2 if unreadable(report) else (0 if report.ok else 1))
-
-
-class _nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 def register(app: typer.Typer) -> None:

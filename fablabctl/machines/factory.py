@@ -19,17 +19,6 @@ from fablabctl.machines.sim.marlin_sim import MarlinSimulator
 Simulator = MarlinSimulator | GrblSimulator
 
 
-class SimulatedDriver:
-    """A driver and the simulator it talks to, stopped together."""
-
-    def __init__(self, driver: Driver, simulator: Simulator) -> None:
-        self.driver, self.simulator = driver, simulator
-
-    async def close(self) -> None:
-        await self.driver.disconnect()
-        self.simulator.stop()
-
-
 def make_simulator(driver_type: str, connection: dict[str, Any]) -> Simulator:
     speed = float(connection.get("sim_speed", 1.0))  # >1: faster than real time (demo, tests)
     if driver_type == "grbl":

@@ -85,12 +85,7 @@ class Dispatcher:
     def _spawn(self, job_id: int, work: object) -> None:
         task: asyncio.Task[object] = asyncio.ensure_future(work)  # type: ignore[call-overload]
         self.tasks[job_id] = task
-        task.add_done_callback(self._forget)
-
-    def _forget(self, task: asyncio.Task[object]) -> None:
-        for job_id, known in list(self.tasks.items()):
-            if known is task:
-                del self.tasks[job_id]
+        task.add_done_callback(lambda _done: self.tasks.pop(job_id, None))
 
     async def _slots(self) -> list[MachineSlot]:
         """This site's machines, each reachable one marked idle when it holds no job."""

@@ -63,10 +63,6 @@ class Subscription:
     async def get(self) -> Event:
         return await self.queue.get()
 
-    async def __aiter__(self) -> AsyncIterator[Event]:
-        while True:
-            yield await self.queue.get()
-
 
 class EventBus:
     def __init__(self, queue_size: int = 1000) -> None:
@@ -100,11 +96,6 @@ class EventBus:
         finally:
             with self._lock:
                 self._subscribers.discard(sub)
-
-    @property
-    def subscriber_count(self) -> int:
-        with self._lock:
-            return len(self._subscribers)
 
 
 def bind(factory: sessionmaker[Session], bus: EventBus) -> None:

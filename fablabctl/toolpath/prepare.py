@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
 import shutil
-import threading
 from pathlib import Path
 
+from fablabctl.files import written_aside
 from fablabctl.specs import MachineSpec
 from fablabctl.toolpath.result import ToolpathError, ToolpathResult
 from fablabctl.validation.gcode import validate_gcode
@@ -58,26 +57,24 @@ def prepare_design(
         digest = hashlib.sha256(path.read_bytes()).hexdigest()[:24]
         out = cache_dir / "laser" / f"{digest}-{machine.name}-{material}-{kerf_mm:g}.nc"
         out.parent.mkdir(parents=True, exist_ok=True)
-        partial = _aside(out)
-        generated = generate_laser_job(
-            path,
-            machine=machine,
-            material=material,
-            out_path=partial,
-            kerf_mm=kerf_mm,
-            limits=limits,
-            materials_file=data_dir / "materials.toml" if data_dir else None,
-        )
-        os.replace(partial, out)
+        with written_aside(out) as partial:
+            generated = generate_laser_job(
+                path,
+                machine=machine,
+                material=material,
+                out_path=partial,
+                kerf_mm=kerf_mm,
+                limits=limits,
+                materials_file=data_dir / "materials.toml" if data_dir else None,
+            )
         result = dataclasses.replace(generated, gcode_path=out)
     elif kind == "gcode":
         digest = hashlib.sha256(path.read_bytes()).hexdigest()[:24]
         out = cache_dir / "gcode" / f"{digest}.gcode"
         out.parent.mkdir(parents=True, exist_ok=True)
-        if not out.is_file():  # copies may be prepared at the same time: write aside, then rename
-            partial = _aside(out)
-            shutil.copyfile(path, partial)
-            os.replace(partial, out)
+        if not out.is_file():  # copies may be prepared at the same time
+            with written_aside(out) as partial:
+                shutil.copyfile(path, partial)
         result = ToolpathResult(out, 0.0, {"source": "uploaded G-code"}, {})
     else:
         raise ToolpathError(
@@ -103,11 +100,6 @@ def _checked(result: ToolpathResult, machine: MachineSpec, limits: ValidationLim
     return ToolpathResult(
         result.gcode_path, estimates.get("duration_s", 0.0), result.settings, estimates, result.cached
     )
-
-
-def _aside(path: Path) -> Path:
-    """A private name next to `path`, renamed over it once complete (readers never see half a file)."""
-    return path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.part")
 
 
 def _wrong_machine(what: str, machine: MachineSpec) -> ToolpathError:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import resource
 import shutil
 import subprocess
-import threading
 from pathlib import Path
 
+from fablabctl.files import write_atomic, written_aside
 from fablabctl.specs import MachineSpec
 from fablabctl.toolpath.profiles import Profile, compose
 from fablabctl.toolpath.result import ToolpathError, ToolpathResult
@@ -47,13 +46,6 @@ def parse_estimates(gcode_tail: str) -> dict[str, float]:
     if match := FILAMENT_CM3.search(gcode_tail):
         estimates["filament_cm3"] = float(match.group(1))
     return estimates
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write aside then rename: a concurrent reader (another copy being sliced) never sees half a file."""
-    partial = path.with_suffix(f".{os.getpid()}-{threading.get_ident()}.part")
-    partial.write_text(text)
-    os.replace(partial, path)
 
 
 def _limit_memory() -> None:  # runs in the child, before exec
@@ -108,11 +100,12 @@ def slice_stl(
         return ToolpathResult(gcode, estimates.get("duration_s", 0.0), settings, estimates, cached=True)
     staged = folder / f"{design}.stl"  # stored designs have no extension; PrusaSlicer goes by the name
     if not staged.is_file():
-        shutil.copyfile(stl, staged)
-    _run_slicer(staged, profile, machine, copies, gcode.with_suffix(".part"), folder, timeout_s)
-    gcode.with_suffix(".part").replace(gcode)
+        with written_aside(staged) as partial:
+            shutil.copyfile(stl, partial)
+    with written_aside(gcode) as partial:
+        _run_slicer(staged, profile, machine, copies, partial, folder, timeout_s)
     estimates = parse_estimates(_tail(gcode))
-    _write_atomic(meta, json.dumps(estimates))
+    write_atomic(meta, json.dumps(estimates))
     return ToolpathResult(gcode, estimates.get("duration_s", 0.0), settings, estimates)
 
 
@@ -121,7 +114,7 @@ def _run_slicer(
 ) -> None:
     ini = folder / f"profile-{profile.digest[:16]}.ini"
     if not ini.is_file():
-        _write_atomic(ini, profile.text)
+        write_atomic(ini, profile.text)
     argv = [
         slicer_path(),
         "--export-gcode",
