@@ -1,7 +1,11 @@
-"""`fablabctl send FILE --port PORT --driver marlin|grbl`: stream G-code straight to a machine.
+"""`fablabctl send FILE --port PORT --driver marlin|grbl [--machine NAME]`: stream G-code to a machine.
 
 The operator's and tester's tool, through the same driver code as the service. Ctrl-C pauses and
 asks whether to cancel. Exit 0 only when the firmware acknowledged every line.
+
+The G-code safety policy applies here too, with no override: the limits of `--machine` (from this
+server's database) or of the built-in default printer / laser. The whole file is checked before the
+port is even opened, and the driver checks each line again as it sends it.
 """
 
 from __future__ import annotations
@@ -14,10 +18,13 @@ from typing import Annotated, Literal
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from fablabctl.cli.common import console, die
+from fablabctl.cli.common import console, die, machine_spec_or_die
 from fablabctl.machines.base import Driver, EventKind, MachineError, job_lines
 from fablabctl.machines.grbl import GrblDriver
 from fablabctl.machines.marlin import MarlinDriver
+from fablabctl.specs import DEFAULT_LASER, DEFAULT_PRINTER, MachineSpec
+from fablabctl.validation.gcode_parse import BinaryContent, TooManyLines, read_lines
+from fablabctl.validation.gcode_policy import LinePolicy
 
 
 async def _ask_cancel() -> bool:
@@ -88,19 +95,56 @@ def send(
     port: Annotated[str, typer.Option(help="Serial port, e.g. /dev/ttyUSB0")],
     driver: Annotated[Literal["marlin", "grbl"], typer.Option(help="Firmware protocol")],
     baud: Annotated[int, typer.Option(help="Serial speed")] = 115200,
+    machine: Annotated[
+        str | None, typer.Option(help="Apply this machine's safety limits (from the database)")
+    ] = None,
 ) -> None:
     """Stream a G-code file to a machine on a serial port, with progress and live status."""
     if not file.is_file():
         raise die(f"fichier introuvable / file not found: {file}", code=2)
+    spec = policy_spec(machine, driver)
+    precheck(file, spec)
     total = len(job_lines(file))
-    machine: Driver = MarlinDriver(port, baud) if driver == "marlin" else GrblDriver(port, baud)
+    target: Driver = MarlinDriver(port, baud) if driver == "marlin" else GrblDriver(port, baud)
+    target.use_policy(spec)
     try:
-        ok, message = asyncio.run(stream(machine, file, total))
+        ok, message = asyncio.run(stream(target, file, total))
     except MachineError as exc:
         raise die(f"{exc.code} : {exc.message.fr} / {exc.message.en}") from None
     if not ok:
         raise die(message)
     console.print(message)
+
+
+def policy_spec(machine: str | None, driver: str) -> MachineSpec:
+    """Whose limits apply: the named machine's, else the built-in default of the firmware's kind."""
+    if machine is None:
+        return DEFAULT_LASER if driver == "grbl" else DEFAULT_PRINTER
+    spec = machine_spec_or_die(machine)
+    if (spec.kind == "laser") != (driver == "grbl"):
+        raise die(
+            f"{machine} est une machine « {spec.kind} » : --driver {driver} ne lui correspond pas / "
+            f"{machine} is a {spec.kind}: --driver {driver} does not fit it",
+            code=2,
+        )
+    return spec
+
+
+def precheck(file: Path, spec: MachineSpec, max_lines: int = 10_000_000) -> None:
+    """Every line through the safety policy before anything is sent: exit 1 at the first refusal."""
+    policy = LinePolicy(spec)
+    try:
+        for number, text in read_lines(file, max_lines=max_lines):
+            refusal = policy.check(text, number).refusal
+            if refusal is not None:
+                raise die(
+                    f"GCODE_REFUSED_BY_POLICY ({refusal.code}) : rien n'a été envoyé / nothing was sent. "
+                    f"{refusal.message.fr} / {refusal.message.en}"
+                )
+    except BinaryContent as exc:
+        raise die(f"ligne {exc.line} : données binaires / line {exc.line}: binary data", code=2) from None
+    except TooManyLines:
+        raise die("fichier trop long / file too long", code=2) from None
 
 
 def register(app: typer.Typer) -> None:

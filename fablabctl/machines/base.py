@@ -26,9 +26,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from fablabctl.i18n import Text
+from fablabctl.machines.gate import PolicyGate
+from fablabctl.specs import DEFAULT_PRINTER, MachineSpec
 
 
 class MachineState(StrEnum):
@@ -142,10 +144,16 @@ class Driver(abc.ABC):
     """Base of the three drivers: shared status, events and the public protocol."""
 
     kind = "machine"
+    default_spec: ClassVar[MachineSpec] = DEFAULT_PRINTER  # whose safety policy applies until told
 
     def __init__(self) -> None:
         self.hub = EventHub()
         self._status = MachineStatus()
+        self.gate = PolicyGate(self.default_spec)  # the G-code policy, run on every job line sent
+
+    def use_policy(self, spec: MachineSpec) -> None:
+        """Check job lines against this machine's limits (from its record), from the next job on."""
+        self.gate.spec = spec
 
     def subscribe(self) -> contextlib.AbstractAsyncContextManager[AsyncIterator[MachineEvent]]:
         return self.hub.subscribe()

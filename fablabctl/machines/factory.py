@@ -15,6 +15,7 @@ from fablabctl.machines.marlin import MarlinDriver
 from fablabctl.machines.octoprint import OctoPrintDriver
 from fablabctl.machines.sim.grbl_sim import GrblSimulator
 from fablabctl.machines.sim.marlin_sim import MarlinSimulator
+from fablabctl.specs import MachineSpec
 
 Simulator = MarlinSimulator | GrblSimulator
 
@@ -26,8 +27,20 @@ def make_simulator(driver_type: str, connection: dict[str, Any]) -> Simulator:
     return MarlinSimulator(heat_rate=3.0 * speed, home_s=2.0 / speed, command_s=0.01 / speed)
 
 
-def make_driver(driver_type: str, connection: dict[str, Any]) -> tuple[Driver, Simulator | None]:
-    """(driver, simulator or None). The caller connects the driver and stops the simulator at the end."""
+def make_driver(
+    driver_type: str, connection: dict[str, Any], spec: MachineSpec | None = None
+) -> tuple[Driver, Simulator | None]:
+    """(driver, simulator or None). The caller connects the driver and stops the simulator at the end.
+
+    `spec` is the machine's record: its G-code safety policy runs on every job line the driver sends
+    (without one, the built-in default printer's or laser's, never no policy)."""
+    driver, simulator = _build(driver_type, connection)
+    if spec is not None:
+        driver.use_policy(spec)
+    return driver, simulator
+
+
+def _build(driver_type: str, connection: dict[str, Any]) -> tuple[Driver, Simulator | None]:
     simulator: Simulator | None = None
     if connection.get("simulated"):
         simulator = make_simulator(driver_type, connection)

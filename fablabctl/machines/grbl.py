@@ -14,6 +14,7 @@ import logging
 import time
 from collections import deque
 from pathlib import Path
+from typing import ClassVar, NoReturn
 
 from fablabctl.i18n import Text
 from fablabctl.machines import grbl_protocol as gp
@@ -26,10 +27,13 @@ from fablabctl.machines.base import (
     MachineTimeout,
     job_lines,
 )
+from fablabctl.machines.gate import REFUSED_CODE, operator_command_allowed
 from fablabctl.machines.serial_link import SerialDriver
+from fablabctl.specs import DEFAULT_LASER, MachineSpec
 
 log = logging.getLogger(__name__)
 POLL_S = 0.2  # 5 Hz, the most Grbl's documentation recommends
+BOOT_WAIT_S = 2.5  # an Arduino's bootloader after the DTR reset of opening the port: up to ~2 s
 STATES = {
     "Idle": MachineState.IDLE,
     "Run": MachineState.BUSY,
@@ -44,14 +48,15 @@ STATES = {
 
 
 class _JobFailed(Exception):
-    def __init__(self, reason: Text) -> None:
+    def __init__(self, reason: Text, code: str = "GRBL_JOB_FAILED") -> None:
         super().__init__(reason.en)
-        self.reason = reason
+        self.reason, self.code = reason, code
 
 
 class GrblDriver(SerialDriver):
     kind = "grbl"
     firmware = "Grbl"
+    default_spec: ClassVar[MachineSpec] = DEFAULT_LASER
 
     def __init__(
         self,
@@ -86,10 +91,12 @@ class GrblDriver(SerialDriver):
 
     async def _handshake(self) -> None:
         assert self.link is not None
-        # opening the port resets an Arduino (DTR), which prints the banner; over a pty or a board without
-        # auto-reset nothing comes: a soft reset (harmless at rest, it keeps any alarm) asks for it again
+        # opening the port resets an Arduino (DTR): its bootloader runs for up to ~2 s, then Grbl prints
+        # the banner; nothing is sent meanwhile (the bootloader would eat it). Over a pty or a board
+        # without auto-reset nothing comes: then a soft reset (harmless at rest, it keeps any alarm)
+        # asks for the banner again. No command ever goes out before the banner is seen.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._banner.wait(), 0.5)
+            await asyncio.wait_for(self._banner.wait(), min(BOOT_WAIT_S, self.connect_timeout * 0.6))
         if not self._banner.is_set():
             self.link.write_now(gp.REALTIME_RESET)
             await self._banner.wait()
@@ -165,8 +172,18 @@ class GrblDriver(SerialDriver):
     # ------------------------------------------------------------------ commands outside jobs
 
     async def system(self, command: str) -> list[str]:
-        """Send one command alone (buffer empty), wait for its `ok`; return the lines it printed."""
+        """Send one command alone (buffer empty), wait for its `ok`; return the lines it printed.
+
+        Only the operator's narrow list (`gate.OPERATOR_GRBL`): never a setting, a startup line, a jog."""
         assert self.link is not None
+        if not operator_command_allowed(command):
+            raise MachineRefused(
+                Text(
+                    f"Commande « {command[:40]} » refusée hors d'un travail.",
+                    f"Command '{command[:40]}' refused outside a job.",
+                ),
+                code=REFUSED_CODE,
+            )
         self._info.clear()
         while not self._acks.empty():  # replies to lines dropped by an alarm or a reset: stale now
             self._acks.get_nowait()
@@ -219,6 +236,7 @@ class GrblDriver(SerialDriver):
             )
         lines = [gp.clean(line) for line in job_lines(path)]
         lines = [line for line in lines if line]
+        self.gate.begin(path, count=len(lines), clean=gp.clean)  # the safety policy, line by line
         self._cancel.clear()
         self._status.done, self._status.total, self._status.job = 0, len(lines), path.name
         self._set_state(MachineState.BUSY)
@@ -238,7 +256,13 @@ class GrblDriver(SerialDriver):
             self._status.last_error = reason.en
             if self.link and not self._gone:  # stop everything, laser off: a soft reset does both
                 await self._soft_reset()
-            self.hub.emit(EventKind.JOB_FAILED, reason=reason.en, reason_fr=reason.fr, done=self._status.done)
+            self.hub.emit(
+                EventKind.JOB_FAILED,
+                reason=reason.en,
+                reason_fr=reason.fr,
+                done=self._status.done,
+                code=exc.code,
+            )
             return
         self._set_state(MachineState.IDLE)
         self.hub.emit(EventKind.JOB_DONE, lines=len(lines), seconds=round(time.monotonic() - started, 1))
@@ -260,11 +284,16 @@ class GrblDriver(SerialDriver):
         in_flight: deque[tuple[int, int]] = deque()  # (index, bytes)
         used = 0
         index = 0
+        checked = 0
         last_emit = 0.0
         while index < len(lines) or in_flight:
             if self._cancel.is_set():
                 return
             line = lines[index] if index < len(lines) else None
+            if line is not None and index >= checked:  # the safety policy, once per line, before it goes out
+                if (refused := self.gate.refusal(line, index + 1)) is not None:
+                    await self._stop_before(refused, in_flight)
+                checked = index + 1
             eeprom = line is not None and bool(gp.EEPROM_WRITES.match(line))
             size = len(line) + 1 if line is not None else 0
             if line is not None and (not eeprom or not in_flight) and used + size <= gp.RX_BUFFER - 1:
@@ -298,6 +327,16 @@ class GrblDriver(SerialDriver):
                 last_emit = now
                 self.hub.emit(EventKind.PROGRESS, done=self._status.done, total=len(lines), unit="lines")
         self.hub.emit(EventKind.PROGRESS, done=len(lines), total=len(lines), unit="lines")
+
+    async def _stop_before(self, refused: Text, in_flight: deque[tuple[int, int]]) -> NoReturn:
+        """A job line is refused: let the lines already sent finish, laser off (M5), then fail the job."""
+        self.hub.emit(EventKind.ERROR, message=refused.en, code=REFUSED_CODE)
+        with contextlib.suppress(MachineError, _JobFailed):
+            while in_flight and await self._ack_or_recover(in_flight) is not None:
+                in_flight.popleft()
+            await self.system("M5")
+            await self._until_idle()
+        raise _JobFailed(refused, REFUSED_CODE)
 
     async def _ack_or_recover(self, in_flight: deque[tuple[int, int]]) -> str | None:
         """The next reply; after a silence, a status report tells whether oks were lost on the wire."""

@@ -1,47 +1,38 @@
-"""The G-code safety policy of a machine, and the estimates a job needs (duration, filament, cut length).
+"""The verdict on a G-code file for a machine: its safety policy on every line, then the estimates
+a job needs (duration, filament, cut length) and the checks of the file as a whole (bounds, laser
+left on, extrusion without heating).
 
-Applied to G-code uploaded by trainers and to what our slicer and laser generator produce. The
-duration is a constant-feed estimate (sum of move length / feed rate, plus dwells): acceleration
-makes real jobs longer, so it is a lower bound on short segments.
+Applied to G-code uploaded by trainers and to what our slicer and laser generator produce; the
+per-line policy is `gcode_policy.LinePolicy`, the very object the drivers run again on each line
+as they send it. The duration is a constant-feed estimate (sum of move length / feed rate, plus
+dwells): acceleration makes real jobs longer, so it is a lower bound on short segments.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from fablabctl.i18n import Text
 from fablabctl.specs import MachineSpec
-from fablabctl.validation.gcode_parse import BinaryContent, Command, TooManyLines, read_commands
+from fablabctl.validation.gcode_parse import BinaryContent, Command, TooManyLines, read_lines
+from fablabctl.validation.gcode_policy import LinePolicy, Refusal
 from fablabctl.validation.limits import ValidationLimits
 from fablabctl.validation.report import Finding, Report, Severity
 
 E, W = Severity.ERROR, Severity.WARNING
 BOUNDS_MARGIN_MM = 5.0  # purge lines and wipes just outside the bed are normal
 MAX_REPORTED = 10
+PER_CODE = 5  # findings per refusal code; the first one lists every line
 MOVES = frozenset({"G0", "G1", "G2", "G3"})
 
-# code -> (why it is forbidden in a job file) ; M30 deletes a file on Marlin but ends a program on GRBL
-PRINTER_FORBIDDEN = {
-    "M500": Text("écrit les réglages en EEPROM", "writes settings to EEPROM"),
-    "M502": Text("remet les réglages d'usine", "resets settings to factory defaults"),
-    "M997": Text("lance une mise à jour du firmware", "starts a firmware update"),
-    "M112": Text("arrêt d'urgence : réservé à l'opérateur", "emergency stop: operator only"),
-    "M30": Text("supprime un fichier de la carte SD", "deletes a file from the SD card"),
-    "M303": Text("lance un réglage PID des chauffes", "starts a heater PID autotune"),
-    "M350": Text("change le micro-pas des moteurs", "changes motor microstepping"),
-}
-LASER_FORBIDDEN = {
-    "G10": Text("écrit des origines en EEPROM (G10 L2/L20)", "writes work offsets to EEPROM (G10 L2/L20)"),
-    "G28.1": Text("écrit une position en EEPROM", "writes a position to EEPROM"),
-    "G30.1": Text("écrit une position en EEPROM", "writes a position to EEPROM"),
-    "$": Text(
-        "commande système GRBL (réglages, déverrouillage) : réservée à l'opérateur",
-        "GRBL system command (settings, unlock): operator only",
-    ),
-}
-PERSISTENT_SETTINGS = {"M92", "M201", "M203", "M204", "M205", "M206", "M301", "M304", "M851", "M906"}
+# codes that only set a mode: axis words on their line are a move in the current motion mode (Grbl)
+MODAL_ONLY = frozenset(
+    {"G17", "G18", "G19", "G20", "G21", "G54", "G55", "G56", "G57", "G58", "G59", "G90", "G91", "G93", "G94"}
+    | {"M3", "M4", "M5", "M7", "M8", "M9"}
+)
 
 
 @dataclass
@@ -64,10 +55,8 @@ class Walk:
     max_bed: float = 0.0
     moves: int = 0
     out_of_bounds: list[int] = field(default_factory=list)
-    over_power: list[int] = field(default_factory=list)
-    forbidden: list[tuple[int, str, Text]] = field(default_factory=list)
+    refusals: list[Refusal] = field(default_factory=list)
     settings_changes: list[int] = field(default_factory=list)
-    burning_still: list[int] = field(default_factory=list)
     min_xyz: list[float] = field(default_factory=lambda: [math.inf] * 3)
     max_xyz: list[float] = field(default_factory=lambda: [-math.inf] * 3)
 
@@ -92,7 +81,6 @@ def _move(walk: Walk, cmd: Command, machine: MachineSpec) -> None:
             walk.filament_mm += delta
     if "S" in cmd.params:
         walk.laser_s = cmd.params["S"]
-        _check_power(walk, cmd, machine)
     if length > 0:
         walk.moves += 1
         walk.seconds += length / (walk.feed / 60.0)
@@ -126,23 +114,23 @@ def _outside(pos: list[float], machine: MachineSpec) -> bool:
     )
 
 
-def _check_power(walk: Walk, cmd: Command, machine: MachineSpec) -> None:
-    if machine.kind == "laser" and walk.laser_s > machine.laser_max_power_s:
-        walk.over_power.append(cmd.line)
+def _line(walk: Walk, cmd: Command, machine: MachineSpec) -> None:
+    """One block: its modal codes first, then its motion (Grbl's order; Marlin lines hold one code)."""
+    motion = [c for c in cmd.codes if c in MOVES]
+    for code in cmd.codes:
+        if code not in MOVES:
+            _command(walk, dataclasses.replace(cmd, code=code), machine)
+    if motion or all(c in MODAL_ONLY for c in cmd.codes):
+        _command(walk, dataclasses.replace(cmd, code=motion[0] if motion else ""), machine)
 
 
 def _command(walk: Walk, cmd: Command, machine: MachineSpec) -> None:
     code, p = cmd.code, cmd.params
-    forbidden = PRINTER_FORBIDDEN if machine.kind == "printer" else LASER_FORBIDDEN
-    if code in forbidden:
-        walk.forbidden.append((cmd.line, cmd.raw[:40], forbidden[code]))
-        return
     if code in MOVES:
         _move(walk, cmd, machine)
     elif code == "":
         if "S" in p:
             walk.laser_s = p["S"]
-            _check_power(walk, cmd, machine)
         if any(k in p for k in "XYZ"):
             _move(walk, Command(cmd.line, "G1", p, cmd.raw), machine)
     elif code == "G4":
@@ -152,8 +140,6 @@ def _command(walk: Walk, cmd: Command, machine: MachineSpec) -> None:
             else p.get("P", p.get("S", 0.0))
         )
         walk.seconds += dwell
-        if walk.laser_on and walk.laser_s > 0 and dwell > 0:
-            walk.burning_still.append(cmd.line)
     elif code in ("G20", "G21"):
         walk.inches = code == "G20"
     elif code in ("G90", "G91"):
@@ -166,27 +152,32 @@ def _command(walk: Walk, cmd: Command, machine: MachineSpec) -> None:
         for i, axis in enumerate("XYZ"):
             if axis in p:
                 walk.pos[i] = p[axis]
-    elif code in ("M104", "M109") and "S" in p:
-        walk.max_hotend = max(walk.max_hotend, p["S"])
-    elif code in ("M140", "M190") and "S" in p:
-        walk.max_bed = max(walk.max_bed, p["S"])
+    elif code in ("M104", "M109"):
+        walk.max_hotend = max([walk.max_hotend] + [p[k] for k in "SRB" if k in p])
+    elif code in ("M140", "M190"):
+        walk.max_bed = max([walk.max_bed] + [p[k] for k in "SR" if k in p])
     elif code in ("M3", "M4"):
         walk.laser_on = True
         if "S" in p:
             walk.laser_s = p["S"]
-            _check_power(walk, cmd, machine)
-    elif code == "M5":
+    elif code in ("M5", "M2", "M30"):
         walk.laser_on = False
-    elif code in PERSISTENT_SETTINGS:
-        walk.settings_changes.append(cmd.line)
 
 
 def validate_gcode(path: Path, *, machine: MachineSpec, limits: ValidationLimits) -> Report:
+    """The verdict on a G-code file for one machine: the safety policy on every line, then estimates."""
     report = Report(file_type="gcode")
     walk = Walk()
+    policy = LinePolicy(machine)
     try:
-        for cmd in read_commands(path, max_lines=limits.max_gcode_lines):
-            _command(walk, cmd, machine)
+        for number, text in read_lines(path, max_lines=limits.max_gcode_lines):
+            verdict = policy.check(text, number)
+            if verdict.refusal is not None:
+                walk.refusals.append(verdict.refusal)
+            if verdict.changes_settings:
+                walk.settings_changes.append(number)
+            if verdict.command is not None and verdict.command.problem is None:
+                _line(walk, verdict.command, machine)
     except TooManyLines as exc:
         report.add(
             Finding(
@@ -232,25 +223,27 @@ def validate_gcode(path: Path, *, machine: MachineSpec, limits: ValidationLimits
     return report
 
 
+def _refusal_findings(refusals: list[Refusal], report: Report) -> None:
+    """One finding per refused line (the first few of each kind), each naming its line."""
+    by_code: dict[str, list[Refusal]] = {}
+    for refusal in refusals:
+        by_code.setdefault(refusal.code, []).append(refusal)
+    for code, found in by_code.items():
+        lines = [r.line for r in found]
+        for index, refusal in enumerate(found[:PER_CODE]):
+            location: dict[str, object] = {"line": refusal.line}
+            if index == 0 and len(found) > 1:
+                location.update(_lines(lines))
+            report.add(Finding(code, E, refusal.message, refusal.hint, location))
+
+
 def _lines(lines: list[int]) -> dict[str, object]:
     return {"line": lines[0], "lines": lines[:MAX_REPORTED], "count": len(lines)}
 
 
 def _findings(walk: Walk, machine: MachineSpec, report: Report) -> None:
     name = machine.name
-    for line, raw, why in walk.forbidden[:MAX_REPORTED]:
-        report.add(
-            Finding(
-                "GCODE_FORBIDDEN_COMMAND",
-                E,
-                Text(
-                    f"Ligne {line} : « {raw} » est interdit dans un travail ({why.fr}).",
-                    f"Line {line}: '{raw}' is not allowed in a job ({why.en}).",
-                ),
-                Text("Retirez cette ligne du fichier.", "Remove this line from the file."),
-                {"line": line},
-            )
-        )
+    _refusal_findings(walk.refusals, report)
     if walk.out_of_bounds:
         report.add(
             Finding(
@@ -269,67 +262,15 @@ def _findings(walk: Walk, machine: MachineSpec, report: Report) -> None:
                 _lines(walk.out_of_bounds),
             )
         )
-    if machine.kind == "printer":
-        if walk.max_hotend > machine.max_hotend_c:
-            report.add(
-                Finding(
-                    "GCODE_HOTEND_TOO_HOT",
-                    E,
-                    Text(
-                        f"Buse demandée à {walk.max_hotend:g} °C, maximum {machine.max_hotend_c:g} °C "
-                        f"sur {name}.",
-                        f"Hotend set to {walk.max_hotend:g} °C, {name} allows {machine.max_hotend_c:g} °C.",
-                    ),
-                    location={"max_c": walk.max_hotend},
-                )
-            )
-        if walk.max_bed > machine.max_bed_c:
-            report.add(
-                Finding(
-                    "GCODE_BED_TOO_HOT",
-                    E,
-                    Text(
-                        f"Plateau demandé à {walk.max_bed:g} °C, maximum {machine.max_bed_c:g} °C.",
-                        f"Bed set to {walk.max_bed:g} °C, maximum {machine.max_bed_c:g} °C.",
-                    ),
-                    location={"max_c": walk.max_bed},
-                )
-            )
-        if walk.filament_mm > 0 and walk.max_hotend == 0:
-            report.add(
-                Finding(
-                    "GCODE_NO_HEATING",
-                    W,
-                    Text(
-                        "Le fichier extrude sans jamais régler la température de la buse.",
-                        "The file extrudes without ever setting the hotend temperature.",
-                    ),
-                )
-            )
-    if walk.over_power:
+    if machine.kind == "printer" and walk.filament_mm > 0 and walk.max_hotend == 0:
         report.add(
             Finding(
-                "GCODE_LASER_POWER_TOO_HIGH",
-                E,
+                "GCODE_NO_HEATING",
+                W,
                 Text(
-                    f"Puissance laser au-dessus du maximum S{machine.laser_max_power_s} de {name} "
-                    f"(ligne {walk.over_power[0]}).",
-                    f"Laser power above {name}'s maximum S{machine.laser_max_power_s} "
-                    f"(line {walk.over_power[0]}).",
+                    "Le fichier extrude sans jamais régler la température de la buse.",
+                    "The file extrudes without ever setting the hotend temperature.",
                 ),
-                location=_lines(walk.over_power),
-            )
-        )
-    if walk.burning_still:
-        report.add(
-            Finding(
-                "GCODE_LASER_ON_WITHOUT_MOTION",
-                E,
-                Text(
-                    f"Le laser reste allumé à l'arrêt (ligne {walk.burning_still[0]}) : risque de feu.",
-                    f"The laser stays on while not moving (line {walk.burning_still[0]}): fire risk.",
-                ),
-                location=_lines(walk.burning_still),
             )
         )
     if machine.kind == "laser" and walk.laser_on and walk.laser_s > 0:

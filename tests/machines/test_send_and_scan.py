@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -18,18 +19,18 @@ from tests.machines.helpers import gcode_file, job_commands, run_job
 from tests.postgres_server import free_port
 
 ENV = {**os.environ, "COLUMNS": "120"}
+ADD_ARGS = ("--driver", "marlin", "--bed", "250x210x210", "--port", "/dev/ttyUSB0")
 
 
-def send(*args: str, **kwargs: object) -> subprocess.Popen[str]:
+def send(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "fablabctl", "send", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.PIPE,
         text=True,
-        env=ENV,
-        **kwargs,
-    )  # type: ignore[call-overload]
+        env=env or ENV,
+    )
 
 
 def test_send_streams_a_whole_file_to_marlin(tmp_path: Path) -> None:
@@ -70,7 +71,10 @@ def test_ctrl_c_pauses_then_cancels(tmp_path: Path) -> None:
     path, _ = gcode_file(tmp_path / "long.gcode", 5000)
     with MarlinSimulator(command_s=0.002) as sim:
         proc = send(str(path), "--port", sim.port, "--driver", "marlin")
-        time.sleep(2.5)
+        deadline = time.monotonic() + 30  # streaming has begun (a loaded machine imports slowly)
+        while sim.received_lines < 50 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sim.received_lines >= 50, "fablabctl send never started streaming"
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(input="o\n", timeout=60)
         assert proc.returncode == 1, out + err
@@ -132,3 +136,51 @@ def test_factory_builds_simulated_machines(tmp_path: Path) -> None:
 def test_octoprint_factory_needs_no_simulator() -> None:
     driver, simulator = make_driver("octoprint", {"url": f"http://127.0.0.1:{free_port()}", "api_key": "K"})
     assert simulator is None and driver.kind == "octoprint"
+
+
+def test_send_refuses_a_hot_line_before_opening_the_port(tmp_path: Path) -> None:
+    path = tmp_path / "hot.gcode"
+    path.write_text("G28\nM104 S400\nG1 X10 Y10 F3000\n")
+    with MarlinSimulator() as sim:
+        proc = send(str(path), "--port", sim.port, "--driver", "marlin")
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 1, err
+        assert "GCODE_REFUSED_BY_POLICY" in err and "GCODE_HOTEND_TOO_HOT" in err
+        assert "Ligne 2" in err and "M104 S400" in err and "nothing was sent" in err
+        assert sim.received_lines == 0 and sim.executed == []
+
+
+def test_send_applies_the_laser_policy_to_grbl(tmp_path: Path) -> None:
+    path = tmp_path / "cut.nc"
+    path.write_text("G21 G90\n$32=0\nM4 S100\nG1 X10 F2000\nM5\n")
+    with GrblSimulator() as sim:
+        proc = send(str(path), "--port", sim.port, "--driver", "grbl")
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 1 and "GCODE_FORBIDDEN_COMMAND" in err and "Ligne 2" in err
+        assert sim.settings[32] == "1" and sim.received_lines == 0
+
+
+def test_send_uses_the_named_machines_limits(tmp_path: Path) -> None:
+    env = {**ENV, "FABLAB_DATA_DIR": str(tmp_path / "var")}
+    for key in ("FABLAB_DATABASE_URL", "FABLAB_API", "FABLAB_TOKEN"):
+        env.pop(key, None)
+    added = subprocess.run(
+        [sys.executable, "-m", "fablabctl", "machine", "add", "prusa-pla", "--kind", "printer", *ADD_ARGS],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert added.returncode == 0, added.stderr
+    with sqlite3.connect(tmp_path / "var" / "fablabctl.db") as db:  # a PLA-only hotend: 230 °C at most
+        db.execute("UPDATE machines SET max_hotend_c = 230 WHERE name = 'prusa-pla'")
+    path = tmp_path / "warm.gcode"
+    path.write_text("M104 S240\nG28\n")  # fine for the default printer (260 °C)
+    with MarlinSimulator() as sim:
+        proc = send(str(path), "--port", sim.port, "--driver", "marlin", "--machine", "prusa-pla", env=env)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 1 and "230" in err and "prusa-pla" in err, err
+        assert sim.received_lines == 0
+        wrong = send(str(path), "--port", sim.port, "--driver", "grbl", "--machine", "prusa-pla", env=env)
+        _, err = wrong.communicate(timeout=60)
+        assert wrong.returncode == 2 and "does not fit" in err

@@ -115,8 +115,12 @@ class GrblSimulator(PtySimulator):
         laser_mode: bool = True,
         faults: GrblFaults | None = None,
         latency_s: float = 0.0,  # USB-serial adapters hold replies 1-16 ms (FTDI's latency timer)
+        boot_delay_s: float = 0.0,  # an Arduino's bootloader after the port opens: bytes sent are lost
     ) -> None:
         self.latency_s = latency_s
+        self.boot_delay_s = boot_delay_s
+        self._boot_until = 0.0
+        self.bytes_during_boot = 0  # what a host sent before the banner: lost on a real board
         self._outbox: deque[tuple[float, bytes]] = deque()
         self.time_scale, self.command_s = time_scale, command_s
         self.faults = faults or GrblFaults()
@@ -145,7 +149,10 @@ class GrblSimulator(PtySimulator):
         self._last = time.monotonic()
 
     def _greet(self) -> None:
-        self._banner()
+        if self.boot_delay_s > 0:
+            self._boot_until = time.monotonic() + self.boot_delay_s
+        else:
+            self._banner()
 
     def _send(self, text: str) -> None:
         if self.latency_s:
@@ -167,6 +174,12 @@ class GrblSimulator(PtySimulator):
 
     def _run(self) -> None:
         while not self._stop.is_set() and not self.pty.closed.is_set():
+            if self._boot_until:  # the bootloader runs: Grbl is not there yet
+                self.bytes_during_boot += len(self.pty.read(0.002))
+                if time.monotonic() >= self._boot_until:
+                    self._boot_until = 0.0
+                    self._banner()
+                continue
             self._receive(self.pty.read(0.0005 if self._wire or self.rx or self._outbox else 0.002))
             self._parse_lines()
             self._move()
