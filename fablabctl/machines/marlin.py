@@ -1,9 +1,10 @@
-"""Marlin over USB serial: numbered, checksummed lines, one in flight per `ok`, resends, busy keep-alive.
+"""Marlin over USB serial: the thin async side of the host protocol.
 
-The stream keeps a history of sent lines so a `Resend: N` replays from N. A missing `ok` (lost on
-the wire) is detected by a timeout that any sign of life resets (`busy:`, temperature reports during
-M109); the next numbered line then serves as the probe: if the firmware had not received the
-previous line it asks for it again, so nothing is skipped and nothing runs twice.
+What each firmware line means is decided in `marlin_protocol.classify`; what to send, resend or give
+up on is decided by `marlin_stream.LineFlow` (one numbered line in flight, resends from the line the
+firmware names, a deadline that only `busy:` extends, one resend after a timeout, then failure).
+This module only moves bytes and time between the serial link and those two, and runs jobs:
+`_send_line` is the one place a numbered line is written.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from pathlib import Path
 
 from fablabctl.i18n import Text
@@ -21,27 +23,34 @@ from fablabctl.machines.base import (
     Heater,
     MachineBusy,
     MachineError,
-    MachineOffline,
     MachineState,
-    MachineTimeout,
     job_lines,
 )
+from fablabctl.machines.gate import REFUSED_CODE
+from fablabctl.machines.marlin_protocol import ReplyKind
+from fablabctl.machines.marlin_stream import HISTORY, LONG_TIMEOUT, Action, Done, Failed, LineFlow, Write
 from fablabctl.machines.serial_link import SerialDriver
 
 log = logging.getLogger(__name__)
 PARK = ["G91", "G1 Z5 F600", "G90"]
 UNPARK = ["G91", "G1 Z-5 F600", "G90"]
 COOL_DOWN = ["M104 S0", "M140 S0", "M107", "M84"]
-HISTORY = 2000
-MAX_SILENT_TIMEOUTS = 3
+OK_REPLY = mp.Reply(ReplyKind.OK, "ok")
+SHOWN = frozenset({ReplyKind.ECHO, ReplyKind.OTHER, ReplyKind.LINE_ERROR, ReplyKind.START})
+COLLECTED = frozenset({ReplyKind.ECHO, ReplyKind.OTHER, ReplyKind.TEMPERATURE})
 
 
-class _Failed(Exception):
-    """The firmware gave up (kill(), thermal runaway...) or went away: the job fails with `reason`."""
+class _Failed(MachineError):
+    """The job cannot go on (firmware stopped, link lost, policy refusal...): `code` says which."""
 
-    def __init__(self, reason: Text) -> None:
-        super().__init__(reason.en)
+    def __init__(self, reason: Text, code: str = "MARLIN_FAILED") -> None:
+        super().__init__(reason, code=code)
         self.reason = reason
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 class MarlinDriver(SerialDriver):
@@ -56,22 +65,26 @@ class MarlinDriver(SerialDriver):
         ok_timeout: float = 10.0,
         poll_s: float = 2.0,
         connect_timeout: float = 10.0,
+        history: int = HISTORY,
+        long_timeout: float = LONG_TIMEOUT,
     ) -> None:
         super().__init__(port, baud, connect_timeout)
         self.ok_timeout, self.poll_s = ok_timeout, poll_s
         self.capabilities = mp.Capabilities()
-        self._replies: asyncio.Queue[str | None] = asyncio.Queue()
+        self.flow = LineFlow(ok_timeout=ok_timeout, long_timeout=long_timeout, history=history)
+        self._actions: deque[Action] = deque()
+        self._wakeup: asyncio.Future[None] | None = None
+        self._armed_at: float | None = None  # when the waiting command's timer fires
+        self._collect: list[str] | None = None
         self._job: asyncio.Task[None] | None = None
-        self._number = 0  # last line number acknowledged or sent
-        self._history: dict[int, str] = {}
         self._pause = asyncio.Event()
         self._resume = asyncio.Event()
         self._cancel = asyncio.Event()
         self._halted: Text | None = None
+        self._halt_code = "MARLIN_HALTED"
         self._relative_e = False
         self._last_poll = 0.0
         self.sent_lines = 0  # numbered lines written (resends included), for benchmarks
-        self._silent = 0  # consecutive timeouts: three in a row means the firmware is gone
 
     # ------------------------------------------------------------------ connection
 
@@ -79,11 +92,14 @@ class MarlinDriver(SerialDriver):
         self._set_state(MachineState.IDLE)
 
     async def _handshake(self) -> None:
-        self._number = 0
+        self._halted = None
         await self._command("M110 N0", number=0)
-        self._number = 0
         info: list[str] = []
-        await self._command("M115", collect=info)
+        self._collect = info
+        try:
+            await self._command("M115")
+        finally:
+            self._collect = None
         self.capabilities = mp.capabilities(info)
         if self.capabilities.autoreport_temp:
             await self._command(f"M155 S{max(1, int(self.poll_s))}")
@@ -104,98 +120,106 @@ class MarlinDriver(SerialDriver):
 
     async def _read_loop(self) -> None:
         assert self.link is not None
+        loop = asyncio.get_running_loop()
         while True:
             line = await self.link.lines.get()
             if line is None:
-                self._halted = Text(
-                    f"Imprimante déconnectée ({self.port}).", f"Printer disconnected ({self.port})."
+                self._halt(
+                    Text(f"Imprimante déconnectée ({self.port}).", f"Printer disconnected ({self.port})."),
+                    "MACHINE_DISCONNECTED",
                 )
-                await self._replies.put(None)
                 if self._job is None or self._job.done():
-                    self._status.last_error = self._halted.en
                     self._set_state(MachineState.OFFLINE)
                 return
-            temps = mp.temperatures(line) if ("T:" in line or "B:" in line) else {}
+            reply = OK_REPLY if line == "ok" else mp.classify(line)
+            if reply is not OK_REPLY:
+                self._observe(line, reply)
+            actions = self.flow.feed(reply, loop.time())
+            if actions:
+                self._push(actions)
+            elif self._wakeup is not None and self.flow.wake_at() != self._armed_at:
+                _wake(self._wakeup)  # a new, nearer wake-up time (a resend's grace): re-arm the timer
+
+    def _observe(self, line: str, reply: mp.Reply) -> None:
+        """Status and events from one firmware line: temperatures, messages, fatal errors."""
+        kind = reply.kind
+        if ("T:" in line or "B:" in line) and kind in (ReplyKind.OK, ReplyKind.TEMPERATURE):
+            temps = mp.temperatures(line)
             if temps:
                 self._status.temperatures = {k: Heater(a, t) for k, (a, t) in temps.items()}
                 self.hub.emit(
                     EventKind.TEMPERATURE, **{k: {"actual": a, "target": t} for k, (a, t) in temps.items()}
                 )
-            if mp.is_error(line) and not mp.recoverable(line):
-                if self._halted is None:  # the first error is the cause; "kill() called" follows it
-                    self._halted = Text(
-                        f"L'imprimante s'est arrêtée : {line}", f"The printer stopped: {line}"
-                    )
-                self.hub.emit(EventKind.ERROR, message=line)
-            elif not mp.is_ok(line) and not temps and not mp.is_busy(line) and mp.resend_line(line) is None:
-                self.hub.emit(EventKind.MESSAGE, text=line)
-            await self._replies.put(line)
+        if kind is ReplyKind.FATAL and reply.fatal is not None:
+            self.hub.emit(EventKind.ERROR, message=line, code=reply.fatal.code)
+            self._halt(reply.fatal.reason, reply.fatal.code)
+        elif kind in SHOWN:
+            self.hub.emit(EventKind.MESSAGE, text=line)
+        if self._collect is not None and kind in COLLECTED:
+            self._collect.append(line)
+
+    def _halt(self, reason: Text, code: str) -> None:
+        """The firmware stopped or went away: the first cause is kept (`kill() called` follows it)."""
+        if self._halted is None:
+            self._halted, self._halt_code = reason, code
+        if self.flow.busy:
+            self._push([Failed(self._halt_code, self._halted)])
+        elif self._job is None or self._job.done():
+            self._status.last_error = self._halted.en
+            self._set_state(MachineState.ERROR)
+
+    def _push(self, actions: list[Action]) -> None:
+        self._actions.extend(actions)
+        if self._wakeup is not None:
+            _wake(self._wakeup)
 
     # ------------------------------------------------------------------ one command
 
     async def _send_line(self, number: int, command: str) -> None:
+        """The one place a numbered line is written to the firmware (resends included)."""
         assert self.link is not None
-        self._history.pop(number - HISTORY, None)
         self.sent_lines += 1
         await self.link.write((mp.numbered(number, command) + "\n").encode())
 
-    async def _await_ack(self, collect: list[str] | None = None) -> int | None:
-        """Wait for `ok`; return the line to resend from, or None. Any sign of life resets the timer."""
-        resend: int | None = None
-        deadline = time.monotonic() + self.ok_timeout
-        while True:
-            if self._halted:
-                raise _Failed(self._halted)
-            try:
-                line = await asyncio.wait_for(self._replies.get(), max(0.01, deadline - time.monotonic()))
-            except TimeoutError:
-                raise MachineTimeout(
-                    Text("Pas de « ok » de l'imprimante.", "No 'ok' from the printer.")
-                ) from None
-            if line is None or self._halted:
-                raise _Failed(self._halted or Text("Imprimante déconnectée.", "Printer disconnected."))
-            deadline = time.monotonic() + self.ok_timeout
-            number = mp.resend_line(line)
-            if number is not None:
-                resend = number
-            elif mp.is_ok(line):
-                return resend
-            elif collect is not None:
-                collect.append(line)
+    async def _command(self, command: str, *, number: int | None = None) -> None:
+        """Send one command and return once the firmware has acknowledged it (resends in between)."""
+        if self._halted is not None:
+            raise _Failed(self._halted, self._halt_code)
+        loop = asyncio.get_running_loop()
+        self._actions.clear()
+        write = self.flow.submit(command, loop.time(), number=number)
+        try:
+            await self._send_line(write.number, write.command)
+            while True:
+                for action in await self._next_actions(loop):
+                    if isinstance(action, Write):
+                        await self._send_line(action.number, action.command)
+                    elif isinstance(action, Done):
+                        return
+                    else:
+                        raise _Failed(action.reason, action.code)
+        except BaseException:
+            self.flow.abandon()
+            raise
 
-    async def _command(
-        self, command: str, *, number: int | None = None, collect: list[str] | None = None
-    ) -> None:
-        """Send one numbered command and wait until it is acknowledged, replaying history on `Resend:`."""
-        number = self._number + 1 if number is None else number
-        self._number = number
-        self._history[number] = command
-        send = number
-        while True:
-            await self._send_line(send, self._history[send])
+    async def _next_actions(self, loop: asyncio.AbstractEventLoop) -> list[Action]:
+        """Wait for the flow's next decision: a firmware line (via `_push`) or its own deadline."""
+        while not self._actions:
+            future: asyncio.Future[None] = loop.create_future()
+            wake_at = self._armed_at = self.flow.wake_at()
+            timer = loop.call_at(wake_at, _wake, future) if wake_at is not None else None
+            self._wakeup = future
             try:
-                resend = await self._await_ack(collect)
-                self._silent = 0
-            except MachineTimeout:
-                self._silent += 1
-                if self._silent >= MAX_SILENT_TIMEOUTS:
-                    raise MachineTimeout(
-                        Text("L'imprimante ne répond plus.", "The printer stopped answering.")
-                    ) from None
-                resend = None  # presume the ok was lost; the next numbered line will tell
-            if resend is not None and resend <= number:
-                if resend not in self._history:
-                    raise _Failed(
-                        Text(
-                            f"Ligne {resend} redemandée mais trop ancienne.",
-                            f"Line {resend} requested again but too old.",
-                        )
-                    )
-                send = resend
-                continue
-            if send >= number:
-                return
-            send += 1
+                await future
+            finally:
+                self._wakeup = None
+                if timer is not None:
+                    timer.cancel()
+            if not self._actions:
+                self._actions.extend(self.flow.tick(loop.time()))
+        actions = list(self._actions)
+        self._actions.clear()
+        return actions
 
     # ------------------------------------------------------------------ jobs
 
@@ -208,6 +232,7 @@ class MarlinDriver(SerialDriver):
                 )
             )
         lines = job_lines(path)
+        self.gate.begin(path, count=len(lines))  # the safety policy, on each line as it is sent
         self._cancel.clear()
         self._pause.clear()
         self._status.done, self._status.total, self._status.job = 0, len(lines), path.name
@@ -218,14 +243,10 @@ class MarlinDriver(SerialDriver):
         started = time.monotonic()
         try:
             await self._stream(lines)
-        except _Failed as exc:
-            self._fail(exc.reason)
-            return
-        except MachineTimeout as exc:
-            self._fail(exc.message)
-            return
-        except MachineOffline as exc:
-            self._fail(exc.message)
+            if self._halted is not None:  # an emergency stop between two lines: a failure, not a cancel
+                raise _Failed(self._halted, self._halt_code)
+        except MachineError as exc:
+            self._fail(exc.message, exc.code)
             return
         if self._cancel.is_set():
             with contextlib.suppress(_Failed, MachineError):
@@ -237,12 +258,15 @@ class MarlinDriver(SerialDriver):
         self._set_state(MachineState.IDLE)
         self.hub.emit(EventKind.JOB_DONE, lines=len(lines), seconds=round(time.monotonic() - started, 1))
 
-    def _fail(self, reason: Text) -> None:
+    def _fail(self, reason: Text, code: str) -> None:
         self._status.last_error = reason.en
         self._set_state(MachineState.ERROR if self._halted else MachineState.IDLE)
-        self.hub.emit(EventKind.JOB_FAILED, reason=reason.en, reason_fr=reason.fr, done=self._status.done)
+        self.hub.emit(
+            EventKind.JOB_FAILED, reason=reason.en, reason_fr=reason.fr, code=code, done=self._status.done
+        )
 
     async def _stream(self, lines: list[str]) -> None:
+        await self._command("M110 N0", number=0)  # each job numbers from 1: no resend reaches an old job
         last_emit = 0.0
         for index, command in enumerate(lines):
             if self._cancel.is_set():
@@ -251,6 +275,11 @@ class MarlinDriver(SerialDriver):
                 await self._hold()
                 if self._cancel.is_set():
                     return
+            if (refused := self.gate.refusal(command, index + 1)) is not None:
+                self.hub.emit(EventKind.ERROR, message=refused.en, code=REFUSED_CODE)
+                for safe in COOL_DOWN:  # heaters off before the job fails: the machine is left safe
+                    await self._command(safe)
+                raise _Failed(refused, REFUSED_CODE)
             word = command.split()[0].upper()
             if word in ("M82", "M83"):
                 self._relative_e = word == "M83"
@@ -297,7 +326,7 @@ class MarlinDriver(SerialDriver):
         """M112 goes out at once, ahead of everything (Marlin's emergency parser acts on it immediately)."""
         if self.link:
             self.link.write_now(b"M112\n")
-        self._halted = Text("Arrêt d'urgence.", "Emergency stop.")
+        self._halt(Text("Arrêt d'urgence.", "Emergency stop."), "MACHINE_EMERGENCY_STOP")
         self._cancel.set()
         self._resume.set()
         self._set_state(MachineState.ERROR)

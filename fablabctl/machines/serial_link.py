@@ -10,6 +10,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import contextlib
+import os
 import threading
 
 import serial
@@ -26,6 +27,7 @@ class SerialLink:
         self._closing = threading.Event()
         self.lines: asyncio.Queue[str | None] = asyncio.Queue()
         self._write_lock = threading.Lock()
+        self._backlog = 0  # writes handed to a worker thread and not finished yet
 
     async def open(self) -> None:
         loop = asyncio.get_running_loop()
@@ -66,22 +68,42 @@ class SerialLink:
             loop.call_soon_threadsafe(self.lines.put_nowait, None)  # the port went away
 
     async def write(self, data: bytes) -> None:
+        """Write without blocking the event loop: straight to the non-blocking descriptor when the
+        kernel takes it all (the usual case: a line or two), the rest from a worker thread."""
         port = self._serial
         if port is None:
             raise MachineOffline(Text("Port série fermé.", "Serial port closed."))
-
-        def send() -> None:
-            with self._write_lock:
-                port.write(data)
-
         try:
-            await asyncio.to_thread(send)
+            rest = self._write_fast(port, data)
+            if rest:
+
+                def send() -> None:
+                    with self._write_lock:
+                        port.write(rest)
+
+                self._backlog += 1  # later writes queue behind this one: bytes never reorder
+                try:
+                    await asyncio.to_thread(send)
+                finally:
+                    self._backlog -= 1
         except (serial.SerialException, OSError) as exc:
             raise MachineOffline(
                 Text(
                     f"Machine déconnectée ({self.port}) : {exc}", f"Machine disconnected ({self.port}): {exc}"
                 )
             ) from None
+
+    def _write_fast(self, port: serial.Serial, data: bytes) -> bytes:
+        """What is left after a non-blocking write (pyserial opens POSIX ports with O_NONBLOCK)."""
+        fd = getattr(port, "fd", None)
+        if self._backlog or not isinstance(fd, int) or not self._write_lock.acquire(blocking=False):
+            return data
+        try:
+            return data[os.write(fd, data) :]
+        except BlockingIOError:
+            return data
+        finally:
+            self._write_lock.release()
 
     def write_now(self, data: bytes) -> None:
         """Real-time bytes (GRBL `!` `~` `?` 0x18, Marlin M112) skip the queue and go out at once."""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,6 +13,14 @@ from fablabctl.machines.base import EventKind, MachineState
 from fablabctl.machines.marlin import MarlinDriver
 from fablabctl.machines.sim.marlin_sim import MarlinFaults, MarlinSimulator
 from tests.machines.helpers import gcode_file, job_commands, run_job
+
+
+async def bounded(scenario: Coroutine[Any, Any, None], seconds: float = 60) -> None:
+    """Every scenario ends: a hang is a failure with a clear message, not a stuck test run."""
+    try:
+        await asyncio.wait_for(scenario, seconds)
+    except TimeoutError:
+        raise AssertionError(f"the scenario did not end within {seconds} s") from None
 
 
 async def connected(sim: MarlinSimulator, **kwargs: float) -> MarlinDriver:
@@ -29,7 +39,7 @@ def test_handshake_identifies_the_firmware(tmp_path: Path) -> None:
             await driver.disconnect()
             assert sim.executed[:3] == ["M110 N0", "M115", "M155 S2"]
 
-    asyncio.run(scenario())
+    asyncio.run(bounded(scenario()))
 
 
 def test_a_clean_job_runs_every_line_once_in_order(tmp_path: Path) -> None:
@@ -49,7 +59,7 @@ def test_a_clean_job_runs_every_line_once_in_order(tmp_path: Path) -> None:
             assert status.done == status.total == len(expected)
             await driver.disconnect()
 
-    asyncio.run(scenario())
+    asyncio.run(bounded(scenario()))
 
 
 @pytest.mark.parametrize(
@@ -72,7 +82,7 @@ def test_recoverable_faults_lose_and_repeat_nothing(tmp_path: Path, faults: Marl
             assert job_commands(sim.executed, expected) == expected
             await driver.disconnect()
 
-    asyncio.run(scenario())
+    asyncio.run(bounded(scenario()))
 
 
 def test_a_pulled_cable_fails_the_job_with_the_reason(tmp_path: Path) -> None:
@@ -87,7 +97,7 @@ def test_a_pulled_cable_fails_the_job_with_the_reason(tmp_path: Path) -> None:
             assert 0 < end.data["done"] < 80
             await driver.disconnect()
 
-    asyncio.run(scenario())
+    asyncio.run(bounded(scenario()))
 
 
 def test_thermal_runaway_stops_the_job_with_the_firmware_message(tmp_path: Path) -> None:
@@ -103,7 +113,7 @@ def test_thermal_runaway_stops_the_job_with_the_firmware_message(tmp_path: Path)
             assert any(e.kind is EventKind.ERROR for e in events)
             await driver.disconnect()
 
-    asyncio.run(scenario())
+    asyncio.run(bounded(scenario()))
 
 
 def test_pause_parks_and_resume_continues_then_cancel_cools_down(tmp_path: Path) -> None:
@@ -134,7 +144,7 @@ def test_pause_parks_and_resume_continues_then_cancel_cools_down(tmp_path: Path)
             assert (await driver.status()).state is MachineState.IDLE
             await driver.disconnect()
 
-    asyncio.run(scenario())
+    asyncio.run(bounded(scenario()))
 
 
 def test_emergency_stop_halts_at_once(tmp_path: Path) -> None:
@@ -158,7 +168,7 @@ def test_emergency_stop_halts_at_once(tmp_path: Path) -> None:
             assert (await driver.status()).state is MachineState.ERROR
             await driver.disconnect()
 
-    asyncio.run(scenario())
+    asyncio.run(bounded(scenario()))
 
 
 def test_no_firmware_on_the_port_is_a_clear_timeout() -> None:
@@ -169,4 +179,4 @@ def test_no_firmware_on_the_port_is_a_clear_timeout() -> None:
             with pytest.raises(Exception, match="No Marlin answer"):
                 await driver.connect()
 
-    asyncio.run(scenario())
+    asyncio.run(bounded(scenario()))

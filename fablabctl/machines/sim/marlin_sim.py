@@ -1,38 +1,31 @@
-"""A Marlin-like 3D printer on a pty: line numbers and checksums, `ok`, `Resend:`, `busy:`,
-heaters that take time, M105/M155 temperature reports, M115 capabilities, and injectable faults."""
+"""A Marlin-like 3D printer on a pty: line numbers and checksums checked the way Marlin's `queue.cpp`
+does, `ok`, `Resend:`, `busy:`, `wait`, heaters that take time, M105/M155 temperature reports, M115
+capabilities, and injectable faults worded like the real firmwares (see `marlin_faults.py`)."""
 
 from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
+from collections import Counter
 
-from fablabctl.machines.marlin_protocol import parse_numbered
+from fablabctl.machines.marlin_protocol import checksum
 from fablabctl.machines.sim.base import PtySimulator
+from fablabctl.machines.sim.marlin_faults import DIALECTS, FATAL_LINES, KILLED, MarlinFaults
 
 FIRMWARE = "Marlin 2.1.2.1 (fablabctl simulator)"
 PARAM = re.compile(r"([A-Z])(-?\d+(?:\.\d+)?)")
+LINE_NUMBER = re.compile(r"N(\d*)")
+UNKNOWN = 'echo:Unknown command: "M9999"'  # Marlin's STR_UNKNOWN_COMMAND, a harmless echo
 
 
-@dataclass
-class MarlinFaults:
-    """What goes wrong, keyed by the host's line number (N)."""
-
-    corrupt_lines: set[int] = field(default_factory=set)  # received garbled once: checksum error + Resend
-    drop_ok_lines: set[int] = field(default_factory=set)  # executed, but the `ok` is lost
-    busy_storm: dict[int, int] = field(default_factory=dict)  # line -> how many `busy:` before its ok
-    disconnect_at_line: int | None = None  # the cable is pulled when this line arrives
-    thermal_runaway_at_line: int | None = None  # the firmware halts when this line arrives
-
-
-@dataclass
 class Heater:
-    actual: float = 22.0
-    target: float = 0.0
+    def __init__(self) -> None:
+        self.actual, self.target = 22.0, 0.0
 
 
 class MarlinSimulator(PtySimulator):
-    """`with MarlinSimulator() as sim: Serial(sim.port)`; `sim.executed` lists what ran, in order."""
+    """`with MarlinSimulator() as sim: Serial(sim.port)`; `sim.executed` lists what ran, in order, and
+    `sim.numbered` every numbered line that ran as (N, command), M110 included."""
 
     name = "marlin-sim"
 
@@ -45,21 +38,32 @@ class MarlinSimulator(PtySimulator):
         bytes_per_s: float | None = None,
         faults: MarlinFaults | None = None,
         report_interval_s: float = 0.5,
+        dialect: str = "marlin",
+        ok_after_resend: bool = True,  # Marlin 2.0.9's flush_and_request_resend printed no `ok`
+        advanced_ok: bool = False,  # Marlin's ADVANCED_OK: `ok N12 P15 B3`
+        busy_interval_s: float = 0.1,
     ) -> None:
         self.command_s, self.heat_rate, self.home_s = command_s, heat_rate, home_s
         self.faults = faults or MarlinFaults()
         self.report_interval_s = report_interval_s
+        self.dialect = DIALECTS[dialect]
+        self.ok_after_resend, self.advanced_ok = ok_after_resend, advanced_ok
+        self.busy_interval_s = busy_interval_s
         super().__init__(bytes_per_s)
         self.executed: list[str] = []
+        self.numbered: list[tuple[int, str]] = []
+        self.received: Counter[int] = Counter()  # arrivals per line number, resends included
         self.received_lines = 0
         self.last_line = 0
         self.hotend, self.bed = Heater(), Heater()
         self.position = {"X": 0.0, "Y": 0.0, "Z": 0.0, "E": 0.0}
         self.autoreport_s = 0.0
         self.halted = False
-        self._corrupted_once: set[int] = set()
-        self._last_tick = time.monotonic()
-        self._last_report = time.monotonic()
+        self.deaf = False
+        self._fired: set[tuple[str, int]] = set()
+        self._drop_next_ok: set[int] = set()
+        self._flush_input = False
+        self._last_tick = self._last_report = self._last_input = time.monotonic()
 
     def _greet(self) -> None:
         self._send("start")
@@ -76,14 +80,29 @@ class MarlinSimulator(PtySimulator):
             chunk = self.pty.read(0.02)
             self._tick()
             if not chunk:
+                self._idle()
                 continue
+            if self.deaf:
+                continue
+            self._last_input = time.monotonic()
             buffer += chunk
             while b"\n" in buffer:
                 raw, buffer = buffer.split(b"\n", 1)
-                # stray control bytes (another program's probe, line noise) are not part of a command
-                line = "".join(c for c in raw.decode("ascii", errors="replace") if c.isprintable()).strip()
-                if line and not self.halted:
+                line = raw.decode("ascii", errors="replace")
+                if not line.isprintable():  # stray control bytes (a probe, line noise) are not a command
+                    line = "".join(c for c in line if c.isprintable())
+                line = line.strip()
+                if line and not self.halted and not self.deaf:
                     self._line(line)
+                if self._flush_input:  # gcode_line_error empties the receive buffer
+                    self._flush_input, buffer = False, b""
+
+    def _idle(self) -> None:
+        wait_s = self.faults.idle_wait_s
+        now = time.monotonic()
+        if wait_s and not self.halted and now - self._last_input >= wait_s:
+            self._last_input = now
+            self._send("wait")
 
     def _tick(self) -> None:
         now = time.monotonic()
@@ -108,55 +127,132 @@ class MarlinSimulator(PtySimulator):
 
     # ------------------------------------------------------------------ protocol
 
+    def _once(self, kind: str, number: int, keys: set[int] | dict[int, int] | dict[int, float]) -> bool:
+        if number in keys and (kind, number) not in self._fired:
+            self._fired.add((kind, number))
+            return True
+        return False
+
+    def _line_error(self, wording: str, *, got: int | None = None, repeat: int = 1) -> None:
+        """Marlin's gcode_line_error + flush_and_request_resend, in the simulator's dialect."""
+        last = self.last_line
+        text: str = getattr(self.dialect, wording)
+        self._send(text.format(last=last, n=last + 1, got=last + 1 if got is None else got))
+        self._flush_input = True
+        for _ in range(repeat):
+            self._send(self.dialect.resend.format(n=last + 1))
+            if self.ok_after_resend:
+                self._send("ok")
+
     def _line(self, line: str) -> None:
         if line.startswith("M112"):  # emergency parser: acted on at once
             self.executed.append("M112")
             self.halted = True
-            self._send("Error:Printer halted. kill() called!")
+            self._send(KILLED)
             return
-        parsed = parse_numbered(line)
-        if parsed is None:
-            self._execute(line)  # unnumbered commands are accepted as Marlin does
+        if not line.startswith("N"):
+            if "*" in line:  # Marlin 1.x / Prusa: a checksum without a line number
+                self._send(DIALECTS["marlin"].silent.format(last=self.last_line))
+                return
+            self._send(self._execute(line))  # unnumbered commands are accepted as Marlin does
             return
-        number, command, good = parsed
+        match = LINE_NUMBER.match(line)
+        number = int(match.group(1)) if match and match.group(1) else 0
+        self.received[number] += 1
         self.received_lines += 1
-        if number == self.faults.disconnect_at_line:
-            self.pty.close()
+        if self._arrival_fault(number):
             return
-        if number in self.faults.corrupt_lines and number not in self._corrupted_once:
-            self._corrupted_once.add(number)
-            good = False
-        if not good:
-            self._send(f"Error:checksum mismatch, Last Line: {self.last_line}")
-            self._send(f"Resend: {self.last_line + 1}")
-            self._send("ok")
+        star = line.rfind("*")
+        m110 = "M110" in line
+        if number != self.last_line + 1 and not m110:
+            self._line_error("line_number", got=number)
             return
-        if command.startswith("M110"):
+        if star < 0:
+            self._line_error("no_checksum")
+            return
+        digits = line[star + 1 :].strip()
+        if not digits.isdigit() or checksum(line[:star]) != int(digits):
+            self._line_error("checksum")
+            return
+        command = line[len(f"N{number}") : star].strip()
+        if m110:
             match = PARAM.search(command[4:])
             self.last_line = int(float(match.group(2))) if match else number
+            self.numbered.append((number, command))
             self.executed.append(command)
             self._send("ok")
             return
-        if number != self.last_line + 1:
-            if number <= self.last_line:  # a duplicate after a resend: Marlin ignores it silently
-                self._send("ok")
-                return
-            self._send(f"Error:Line Number is not Last Line Number+1, Last Line: {self.last_line}")
-            self._send(f"Resend: {self.last_line + 1}")
-            self._send("ok")
-            return
         self.last_line = number
-        if number == self.faults.thermal_runaway_at_line:
-            self._send("Error:Thermal Runaway, system stopped! Heater_ID: 0")
-            self._send("Error:Printer halted. kill() called!")
+        self._run_line(number, command)
+
+    def _arrival_fault(self, number: int) -> bool:
+        """Faults that hit a line on the wire, before Marlin reads it; True when the line is spent."""
+        f = self.faults
+        if number == f.disconnect_at_line:
+            self.pty.close()
+            return True
+        if number == f.deaf_at_line:
+            self.deaf = True
+            return True
+        if number == f.reboot_at_line and self._once("reboot", number, {number}):
+            self.last_line = 0
+            self.hotend.target = self.bed.target = 0.0
+            self._greet()
+            return True
+        if number != self.last_line + 1:
+            return False
+        if self._once("lost", number, f.lost_lines):
+            return True
+        if self._once("corrupt", number, f.corrupt_lines):
+            self._line_error("checksum")
+        elif self._once("no_checksum", number, f.no_checksum_lines):
+            self._line_error("no_checksum")
+        elif self._once("bad_number", number, f.bad_number_lines):
+            self._line_error("line_number", got=number + 10)
+        elif self._once("silent", number, f.silent_error_lines):
+            self._send(self.dialect.silent.format(last=self.last_line))
+        elif self._once("drop_after_resend", number, f.drop_ok_after_resend):
+            self._drop_next_ok.add(number)
+            self._line_error("checksum")
+        elif self._once("duplicate", number, f.duplicate_resend_lines):
+            self._line_error("checksum", repeat=2)
+        else:
+            return False
+        return True
+
+    def _run_line(self, number: int, command: str) -> None:
+        f = self.faults
+        fatal = f.fatal_at(number)
+        if fatal is not None:
+            self._send(FATAL_LINES[fatal])
+            if fatal != "halted":
+                self._send(KILLED)
             self.halted = True
             return
-        for _ in range(self.faults.busy_storm.get(number, 0)):
+        for _ in range(f.busy_storm.get(number, 0) if self._once("busy", number, f.busy_storm) else 0):
             self._send("echo:busy: processing")
             time.sleep(0.05)
+        if self._once("long", number, f.busy_s):
+            self._wait_busy(f.busy_s[number])
+        for _ in range(f.wait_storm.get(number, 0) if self._once("wait", number, f.wait_storm) else 0):
+            self._send("wait")
+            time.sleep(0.01)
+        if self._once("chatter", number, f.chatter_lines):
+            self._send(self._temps())
+            self._send(UNKNOWN)
         reply = self._execute(command)
-        if number not in self.faults.drop_ok_lines:
-            self._send(reply)
+        self.numbered.append((number, command))
+        if self.advanced_ok and reply == "ok":
+            reply = f"ok N{number} P15 B3"
+        if self._once("drop_ok", number, f.drop_ok_lines) or number in self._drop_next_ok:
+            self._drop_next_ok.discard(number)
+            return
+        if self._once("ahead", number, f.resend_ahead_lines):  # as if this line had come twice
+            self._line_error("line_number", got=number)
+            return
+        if self._once("bogus", number, f.bogus_resend_lines):  # instead of its ok: a line never sent
+            self._send(self.dialect.resend.format(n=number + 100))
+        self._send(reply)
 
     def _execute(self, command: str) -> str:
         self.executed.append(command)
@@ -200,7 +296,7 @@ class MarlinSimulator(PtySimulator):
         end = time.monotonic() + seconds
         while time.monotonic() < end and not self._stop.is_set():
             self._send("echo:busy: processing")
-            time.sleep(min(0.1, max(0.0, end - time.monotonic())))
+            time.sleep(min(self.busy_interval_s, max(0.0, end - time.monotonic())))
 
     def _wait_heat(self, heater: Heater) -> None:
         while abs(heater.actual - heater.target) > 1.0 and not self._stop.is_set() and heater.target > 0:

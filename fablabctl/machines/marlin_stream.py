@@ -1,0 +1,289 @@
+"""The state of a Marlin line stream: what is in flight, what to resend, when to give up. No I/O.
+
+One numbered line is in flight at a time (OctoPrint's default, `ok_buffer_size = 1`). The firmware's
+own line counter is the authority: `Resend: 12` (or `Error:... Last Line: 11`) means "I executed
+everything up to 11, nothing after", so sending again from 12 can never run a line twice, and a
+request for the line after the one in flight simply acknowledges it. Lines are kept in a history so
+a request for an earlier line (an `ok` that belonged to an error and was taken for an
+acknowledgement) is answered from it; a request for a line never sent fails the stream, as in
+OctoPrint: the two counters disagree and nothing can be trusted.
+
+Marlin answers a garbled line with `Error:<what>, Last Line: 11`, `Resend: 12` and `ok`. That `ok`
+belongs to the request, not to a line: it is the go-ahead for the resend, and is never counted as an
+acknowledgement. A firmware that prints no `ok` there (Marlin 2.0.9) or no `Resend:` at all (Marlin
+1.x/Prusa `No Line Number with checksum`) is answered at its next line of any kind (`wait`, a report)
+or after `ok_grace`. A request repeated for the line already being resent (Repetier, OctoPrint's
+virtual printer) is ignored together with its `ok`.
+
+Timing: the acknowledgement deadline is set when a line is written and is not reset by `wait`,
+temperature reports or `echo:` lines (a firmware that lost the line goes on printing those, forever);
+`busy:` extends it, and so do temperature reports while the line is a heat-and-wait command (Marlin
+waits for M109/M190 without `busy:`, printing the temperature instead). Commands that may legitimately
+run for minutes without a word from older firmwares (homing, probing, heating, dwell, M400) get
+`long_timeout` instead of `ok_timeout`, as OctoPrint exempts its "long running commands". At the
+deadline the line is written once more; at the second deadline the stream fails with the cause.
+
+The driver calls `submit` for each command, `feed` for each classified firmware line and `tick` when
+`wake_at` passes, and carries out the returned actions (`Write`, `Done`, `Failed`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fablabctl.i18n import Text
+from fablabctl.machines.marlin_protocol import Reply, ReplyKind
+
+HISTORY = 256  # lines kept for resends; with one line in flight the firmware asks for the last few
+OK_GRACE = 0.15  # seconds to wait for the `ok` that follows `Resend:` before resending anyway
+MAX_REQUESTS = 12  # resend requests in a row without progress: the link is too noisy to go on
+HEAT_AND_WAIT = frozenset({"M109", "M190", "M191", "M116"})
+LONG_RUNNING = HEAT_AND_WAIT | {"G4", "G28", "G29", "G30", "G32", "G33", "G34", "M400", "M226", "M600"}
+LONG_TIMEOUT = 180.0
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """Write this numbered line to the firmware (`again`: it was written before)."""
+
+    number: int
+    command: str
+    again: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """Everything up to `number` (the last submitted line) is acknowledged."""
+
+    number: int
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """The stream cannot go on: `code` is stable, `reason` says why in French and English."""
+
+    code: str
+    reason: Text
+
+
+Action = Write | Done | Failed
+
+
+class LineFlow:
+    def __init__(
+        self,
+        *,
+        ok_timeout: float,
+        long_timeout: float = LONG_TIMEOUT,
+        history: int = HISTORY,
+        ok_grace: float = OK_GRACE,
+        max_requests: int = MAX_REQUESTS,
+    ) -> None:
+        self.ok_timeout, self.history_size = ok_timeout, history
+        self.long_timeout = max(ok_timeout, long_timeout)
+        self.ok_grace, self.max_requests = ok_grace, max_requests
+        self.history: dict[int, str] = {}
+        self.top = 0  # last submitted line number
+        self.acked = 0  # the firmware has confirmed every line up to this one
+        self.sending: int | None = None  # the line on the wire, awaiting its `ok`
+        self.deadline = 0.0
+        self.resends = 0  # lines written again (requests and timeouts), for statistics and tests
+        self._pending: int | None = None  # a resend request waiting for its `ok` (or the grace)
+        self._grace_until: float | None = None
+        self._swallow_ok = False  # the next line, if `ok`, belongs to a resend request already handled
+        self._again: int | None = None  # the line on the wire was written in answer to a request
+        self._timed_out: int | None = None  # the line already written again after a timeout
+        self._requests = 0  # requests in a row without progress
+        self._best = 0  # highest line ever acknowledged
+        self._heating = False
+        self._waited = ok_timeout  # the timeout of the line on the wire
+
+    # ------------------------------------------------------------------ the driver's side
+
+    @property
+    def busy(self) -> bool:
+        return self.sending is not None
+
+    def submit(self, command: str, now: float, *, number: int | None = None) -> Write:
+        """The next command to stream; `number` restarts the numbering (M110 N0 goes out as line 0)."""
+        if self.sending is not None:
+            raise RuntimeError("a line is still in flight")
+        if number is not None:
+            self.history.clear()
+            self.top, self.acked, self._best = number, number - 1, number - 1
+        else:
+            self.top += 1
+        self.history[self.top] = command
+        self.history.pop(self.top - self.history_size, None)
+        self._timed_out, self._requests = None, 0
+        return self._write(self.top, now, again=False)
+
+    def abandon(self) -> None:
+        """Forget the line in flight (the job failed or was given up)."""
+        self.sending, self._pending, self._grace_until = None, None, None
+        self._swallow_ok = False
+
+    def wake_at(self) -> float | None:
+        """When `tick` must run if no firmware line arrives before."""
+        if self.sending is None:
+            return None
+        if self._grace_until is not None:
+            return min(self._grace_until, self.deadline)
+        return self.deadline
+
+    def tick(self, now: float) -> list[Action]:
+        if self.sending is None:
+            return []
+        if self._pending is not None and self._grace_until is not None and now >= self._grace_until:
+            return self._honour(now)
+        if now < self.deadline:
+            return []
+        if self._timed_out == self.sending:
+            waited = round(2 * self._waited)
+            return [
+                Failed(
+                    "MARLIN_NO_ACK",
+                    Text(
+                        f"L'imprimante n'a pas accusé réception de la ligne {self.sending} "
+                        f"(« {self.history.get(self.sending, '')} ») en {waited} s, même après un renvoi.",
+                        f"The printer did not acknowledge line {self.sending} "
+                        f"(“{self.history.get(self.sending, '')}”) within {waited} s, even after a resend.",
+                    ),
+                )
+            ]
+        self._timed_out = self.sending
+        return [self._write(self.sending, now, again=True)]
+
+    # ------------------------------------------------------------------ the firmware's side
+
+    def feed(self, reply: Reply, now: float) -> list[Action]:
+        """One classified firmware line; returns what to do about it."""
+        kind = reply.kind
+        swallow, self._swallow_ok = self._swallow_ok, False
+        if self.sending is None:
+            return []  # late replies after a job ended or failed: nothing waits for them
+        if kind is ReplyKind.FATAL and reply.fatal is not None:
+            return [Failed(reply.fatal.code, reply.fatal.reason)]
+        if kind is ReplyKind.START:  # the firmware (re)booted: fine while numbering starts, fatal after
+            if self.top == 0 and self.sending == 0:
+                return [self._write(0, now, again=True)]  # M110 was sent while it booted (DTR reset)
+            return [_reset()]
+        if self._pending is not None:
+            return self._while_pending(reply, now)
+        if kind is ReplyKind.OK:
+            if swallow or (reply.number is not None and reply.number != self.sending):
+                return []
+            return self._ack(now)
+        if kind is ReplyKind.RESEND and reply.number is not None:
+            if reply.number == self._again == self.sending:
+                self._swallow_ok = True  # a repeat of the request we already answered (Repetier)
+                return []
+            self._request(reply.number, now)
+        elif kind is ReplyKind.LINE_ERROR:  # no number: the line on the wire is the garbled one
+            self._request(self.sending if reply.number is None else reply.number, now)
+        elif kind is ReplyKind.BUSY or (kind is ReplyKind.TEMPERATURE and self._heating):
+            self.deadline = max(self.deadline, now + self.ok_timeout)
+        return []
+
+    def _while_pending(self, reply: Reply, now: float) -> list[Action]:
+        """A resend request is waiting for its `ok`: a `Resend:` after an error refines it; an `ok`
+        clears it; anything else means no `ok` is coming, so the line goes out now."""
+        kind = reply.kind
+        if kind is ReplyKind.RESEND and reply.number is not None:
+            self._pending = reply.number
+            self._grace_until = now + self.ok_grace
+            return []
+        if kind is ReplyKind.LINE_ERROR:
+            if reply.number is not None:
+                self._pending = reply.number
+            self._grace_until = now + self.ok_grace
+            return []
+        return self._honour(now)
+
+    def _request(self, number: int, now: float) -> None:
+        self._pending = number
+        self._grace_until = now + self.ok_grace
+
+    def _honour(self, now: float) -> list[Action]:
+        """Act on the pending request: the firmware has everything before `number`, nothing after."""
+        number = self._pending
+        assert number is not None
+        self._pending, self._grace_until = None, None
+        if number > self.top + 1:
+            return [
+                Failed(
+                    "MARLIN_RESEND_UNSENT",
+                    Text(
+                        f"L'imprimante redemande la ligne {number}, qui n'a jamais été envoyée (dernière "
+                        f"envoyée : {self.top}) : son compteur de lignes ne correspond plus au nôtre.",
+                        f"The printer asks again for line {number}, which was never sent (last sent: "
+                        f"{self.top}): its line counter no longer matches ours.",
+                    ),
+                )
+            ]
+        if number <= self.top and number not in self.history:
+            return [
+                Failed(
+                    "MARLIN_RESEND_TOO_OLD",
+                    Text(
+                        f"L'imprimante redemande la ligne {number}, trop ancienne pour être renvoyée "
+                        "(a-t-elle redémarré ?).",
+                        f"The printer asks again for line {number}, too old to be resent (did it restart?).",
+                    ),
+                )
+            ]
+        self._requests += 1
+        if self._requests > self.max_requests:
+            return [
+                Failed(
+                    "MARLIN_LINK_NOISE",
+                    Text(
+                        f"L'imprimante a redemandé {self._requests - 1} fois de suite la ligne {number} : "
+                        "la liaison série est trop perturbée (câble, vitesse, alimentation ?).",
+                        f"The printer asked {self._requests - 1} times in a row for line {number}: the "
+                        "serial link is too noisy (cable, baud rate, power supply?).",
+                    ),
+                )
+            ]
+        self.acked = number - 1
+        self._swallow_ok = False
+        if self.acked >= self.top:  # it had the line in flight already: that was its acknowledgement
+            return self._done()
+        return [self._write(number, now, again=True)]
+
+    def _ack(self, now: float) -> list[Action]:
+        assert self.sending is not None
+        self.acked = self.sending
+        if self.acked > self._best:
+            self._best, self._requests = self.acked, 0
+        if self.acked < self.top:  # catching up after a request for an earlier line
+            return [self._write(self.acked + 1, now, again=True)]
+        return self._done()
+
+    def _done(self) -> list[Action]:
+        self.sending, self._again, self._timed_out = None, None, None
+        self.acked = self.top
+        self._best = max(self._best, self.top)
+        return [Done(self.top)]
+
+    def _write(self, number: int, now: float, *, again: bool) -> Write:
+        command = self.history[number]
+        word = command.split(maxsplit=1)[0].upper() if command else ""
+        self.sending = number
+        self._waited = self.long_timeout if word in LONG_RUNNING else self.ok_timeout
+        self.deadline = now + self._waited
+        self._again = number if again else None
+        self._heating = word in HEAT_AND_WAIT
+        if again:
+            self.resends += 1
+        return Write(number, command, again)
+
+
+def _reset() -> Failed:
+    return Failed(
+        "MARLIN_RESTARTED",
+        Text(
+            "L'imprimante a redémarré pendant le travail (coupure, bouton reset ?) : le travail est perdu.",
+            "The printer restarted during the job (power cut, reset button?): the job is lost.",
+        ),
+    )
