@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from fablabctl.config import Settings
 from fablabctl.db.engine import make_engine
 from fablabctl.db.migrate import upgrade
+from tests.machines.octoprint_server import OctoPrintServer, running_octoprint
 from tests.postgres_server import running_postgres
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -24,6 +25,13 @@ def postgres_url() -> Iterator[str]:
     """Superuser URL of a PostgreSQL server started for this test session."""
     with running_postgres() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def octoprint() -> Iterator[OctoPrintServer]:
+    """A real OctoPrint 1.11 server with its virtual printer, started once (~10 s) for the session."""
+    with running_octoprint() as server:
+        yield server
 
 
 def fresh_postgres_database(server_url: str) -> str:

@@ -3,6 +3,12 @@
 OctoPrint runs the print itself, so this driver only watches: a restart of *our* service loses
 nothing (`attach` follows the job again), while a restart of OctoPrint ends the print (its serial
 connection closes) and is reported as such.
+
+The watch owns the connection while a job runs: when OctoPrint stops answering it keeps polling
+with the same client, says so once when the outage starts and once when it ends, then either
+carries on (the print survived: a network cut) or ends the job with what happened ("OctoPrint
+restarted at 10:12; the print in progress is lost"); after `restart_grace_s` without an answer the
+job ends too. Every job it follows ends with exactly one terminal event, whatever happens.
 """
 
 from __future__ import annotations
@@ -10,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +36,26 @@ from fablabctl.machines.base import (
     MachineStatus,
     MachineTimeout,
 )
+from fablabctl.machines.gate import REFUSED_CODE
+from fablabctl.machines.octoprint_http import NETWORK_WORDS, OctoPrintHttp, network_error
+
+__all__ = ["NETWORK_WORDS", "OctoPrintDriver", "network_error"]
 
 POLL_S = 1.0
 RESTART_GRACE_S = 90.0  # how long OctoPrint may be unreachable before the job is declared lost
 PRINTING = {"Printing", "Starting", "Printing from SD", "Sending file to SD", "Resuming", "Finishing"}
 PAUSED = {"Paused", "Pausing"}
+
+
+def _clock() -> datetime:
+    return datetime.now().astimezone()  # local time: what the people in the lab read on the wall
+
+
+@dataclass
+class _Outage:
+    since: float  # monotonic
+    at: datetime
+    cause: Text
 
 
 class OctoPrintDriver(Driver):
@@ -53,7 +76,7 @@ class OctoPrintDriver(Driver):
         self.url, self.api_key = url.rstrip("/"), api_key
         self.serial_port, self.baud = port, baud
         self.poll_s, self.restart_grace_s = poll_s, restart_grace_s
-        self.client = httpx.AsyncClient(base_url=self.url, headers={"X-Api-Key": api_key}, timeout=timeout)
+        self.http = OctoPrintHttp(self.url, api_key, timeout=timeout)
         self._watch: asyncio.Task[None] | None = None
         self._cancelling = False
         self.version = ""
@@ -61,54 +84,16 @@ class OctoPrintDriver(Driver):
     # ------------------------------------------------------------------ HTTP
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        try:
-            response = await self.client.request(method, path, **kwargs)
-        except httpx.ConnectError:
-            raise MachineOffline(
-                Text(f"OctoPrint injoignable ({self.url}).", f"OctoPrint unreachable ({self.url}).")
-            ) from None
-        except httpx.TimeoutException:
-            raise MachineTimeout(
-                Text(
-                    f"OctoPrint ne répond pas à temps ({self.url}).",
-                    f"OctoPrint answers too slowly ({self.url}).",
-                )
-            ) from None
-        except httpx.HTTPError as exc:
-            raise MachineOffline(
-                Text(f"Erreur réseau avec OctoPrint : {exc}", f"Network error with OctoPrint: {exc}")
-            ) from None
-        if response.status_code in (401, 403):
-            raise MachineRefused(
-                Text(
-                    "Clé d'API OctoPrint refusée : vérifiez-la dans la fiche machine.",
-                    "OctoPrint refused the API key: check it in the machine's settings.",
-                ),
-                code="OCTOPRINT_BAD_KEY",
-            )
-        if response.status_code == 409:
-            raise MachineBusy(
-                Text(
-                    f"OctoPrint refuse : imprimante non opérationnelle ou occupée ({response.text[:120]}).",
-                    f"OctoPrint refuses: printer not operational or busy ({response.text[:120]}).",
-                ),
-                code="OCTOPRINT_NOT_OPERATIONAL",
-            )
-        if response.status_code >= 400:
-            raise MachineError(
-                Text(
-                    f"OctoPrint a répondu {response.status_code} : {response.text[:200]}",
-                    f"OctoPrint answered {response.status_code}: {response.text[:200]}",
-                ),
-                code="OCTOPRINT_ERROR",
-            )
-        return response
+        return await self.http.request(method, path, **kwargs)
+
+    async def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        return await self.http.json(method, path, **kwargs)
 
     # ------------------------------------------------------------------ connection
 
     async def connect(self) -> None:
-        self.version = (await self._request("GET", "/api/version")).json().get("server", "")
-        current = (await self._request("GET", "/api/connection")).json()["current"]
+        self.version = str((await self._json("GET", "/api/version")).get("server", ""))
+        current = (await self._json("GET", "/api/connection")).get("current") or {}
         if current.get("state") in (None, "Closed", "Offline", "Error") or str(
             current.get("state")
         ).startswith(("Offline", "Error")):
@@ -122,7 +107,7 @@ class OctoPrintDriver(Driver):
     async def _until_operational(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            state = (await self._request("GET", "/api/connection")).json()["current"]["state"]
+            state = ((await self._json("GET", "/api/connection")).get("current") or {}).get("state")
             if state in ("Operational",) or state in PRINTING or state in PAUSED:
                 return
             if str(state).startswith(("Error", "Offline")) and "Connecting" not in str(state):
@@ -138,21 +123,41 @@ class OctoPrintDriver(Driver):
         )
 
     async def disconnect(self) -> None:
-        if self._watch and not self._watch.done():
-            self._watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watch
-        await self.client.aclose()
+        if await self._stop_watch():  # whoever follows that job must not wait for ever
+            self._end_failed(
+                Text(
+                    "Le service a fermé la connexion à OctoPrint pendant le suivi : "
+                    "l'impression continue peut-être, vérifiez la machine.",
+                    "The service closed the connection to OctoPrint while following the job: "
+                    "the print may still be running, check the machine.",
+                )
+            )
+        await self.http.aclose()
         self._set_state(MachineState.OFFLINE)
 
+    async def _stop_watch(self) -> bool:
+        """Stop following; True when a job was being followed."""
+        watch, self._watch = self._watch, None
+        if watch is None or watch.done():
+            return False
+        watch.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watch
+        return True
+
     async def status(self) -> MachineStatus:
-        """Asked fresh from OctoPrint (it is the one running the machine)."""
-        with contextlib.suppress(MachineError):
-            await self._refresh()
+        """Asked fresh from OctoPrint (it is the one running the machine); while a job is followed,
+        the watch's own last poll (a second poller would only double the traffic and the noise)."""
+        if self._watch is None or self._watch.done():
+            try:
+                await self._refresh()
+            except MachineError as exc:  # not "idle" on stale news: no job may be started on it
+                self._status.last_error = exc.message.en
+                self._set_state(MachineState.OFFLINE)
         return self._status
 
     async def _refresh(self) -> dict[str, Any]:
-        job: dict[str, Any] = (await self._request("GET", "/api/job")).json()
+        job = await self._json("GET", "/api/job")
         state = str(job.get("state", "Offline"))
         progress = job.get("progress") or {}
         size = ((job.get("job") or {}).get("file") or {}).get("size") or 0
@@ -163,7 +168,7 @@ class OctoPrintDriver(Driver):
         )
         self._status.job = ((job.get("job") or {}).get("file") or {}).get("name")
         with contextlib.suppress(MachineBusy):  # 409 while the printer is not connected: no temperatures
-            printer = (await self._request("GET", "/api/printer", params={"history": "false"})).json()
+            printer = await self._json("GET", "/api/printer", params={"history": "false"})
             temps = printer.get("temperature") or {}
             self._status.temperatures = {
                 ("hotend" if name == "tool0" else name): Heater(
@@ -199,55 +204,127 @@ class OctoPrintDriver(Driver):
                 ),
                 code="OCTOPRINT_NOT_OPERATIONAL",
             )
-        with path.open("rb") as stream:
+        data = path.read_bytes()  # the exact bytes checked are the bytes uploaded
+        if (refused := self.gate.file_refusal(data)) is not None:
+            raise MachineRefused(refused, code=REFUSED_CODE)
+        try:
             await self._request(
                 "POST",
                 "/api/files/local",
-                files={"file": (path.name, stream, "text/x.gcode")},
+                files={"file": (path.name, data, "text/x.gcode")},
                 data={"select": "true", "print": "true"},
             )
+        except MachineTimeout:
+            if not await self._printing_after_all(path.name):
+                raise
         self._cancelling = False
         self._follow(path.name)
+
+    async def _printing_after_all(self, name: str) -> bool:
+        """An upload that timed out may still have gone through: ask OctoPrint once it answers,
+        rather than leave a print running that nobody follows (bounded by `restart_grace_s`)."""
+        deadline = time.monotonic() + self.restart_grace_s
+        while time.monotonic() < deadline:
+            await asyncio.sleep(self.poll_s)
+            try:
+                job = await self._refresh()
+            except MachineError:
+                continue
+            current = ((job.get("job") or {}).get("file") or {}).get("name")
+            return current == name and self._status.state in (MachineState.BUSY, MachineState.PAUSED)
+        return False
 
     async def attach(self, job_name: str) -> bool:
         job = await self._refresh()
         name = ((job.get("job") or {}).get("file") or {}).get("name")
         if name == job_name and self._status.state in (MachineState.BUSY, MachineState.PAUSED):
+            await self._stop_watch()  # one watch per job: a second one would report everything twice
             self._follow(job_name)
             return True
         return False
 
     def _follow(self, name: str) -> None:
         self._set_state(MachineState.BUSY)
-        self._watch = asyncio.create_task(self._watch_job(name), name=f"octoprint job {name}")
+        self._watch = asyncio.create_task(self._guarded_watch(name), name=f"octoprint job {name}")
+
+    async def _guarded_watch(self, name: str) -> None:
+        """The watch, with a guarantee: a bug in it still ends the job (failed, with the cause)."""
+        try:
+            await self._watch_job(name)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._end_failed(
+                Text(
+                    f"Erreur interne en suivant l'impression ({type(exc).__name__}) : vérifiez la machine.",
+                    f"Internal error while following the print ({type(exc).__name__}): check the machine.",
+                )
+            )
+
+    def _say(self, text: Text) -> None:
+        self.hub.emit(EventKind.MESSAGE, text=text.en, text_fr=text.fr)
 
     async def _watch_job(self, name: str) -> None:
-        started, seen_printing, unreachable_since, restarted = time.monotonic(), False, None, False
+        started, seen_printing = time.monotonic(), False
+        outage: _Outage | None = None
         while True:
             await asyncio.sleep(self.poll_s)
             try:
                 job = await self._refresh()
-            except (MachineOffline, MachineTimeout) as exc:
-                unreachable_since = unreachable_since or time.monotonic()
-                self.hub.emit(EventKind.MESSAGE, text=exc.message.en)
-                if time.monotonic() - unreachable_since > self.restart_grace_s:
+            except MachineRefused as exc:  # the API key changed: no point waiting
+                self._end_failed(exc.message)
+                return
+            except MachineError as exc:  # unreachable, too slow, or answering errors while it starts
+                if outage is None:
+                    outage = _Outage(time.monotonic(), _clock(), exc.message)
+                    self._status.last_error = exc.message.en
+                    self._say(
+                        Text(
+                            f"OctoPrint ne répond plus depuis {outage.at:%H:%M:%S} ({exc.message.fr}) ; "
+                            "le suivi de l'impression reprend dès son retour.",
+                            f"OctoPrint stopped answering at {outage.at:%H:%M:%S} ({exc.message.en}); "
+                            "following the print resumes as soon as it is back.",
+                        )
+                    )
+                elif time.monotonic() - outage.since > self.restart_grace_s:
                     self._end_failed(
                         Text(
-                            "OctoPrint est resté injoignable : le travail est perdu.",
-                            "OctoPrint stayed unreachable: the job is lost.",
+                            f"OctoPrint ne répond plus depuis {outage.at:%H:%M} (plus de "
+                            f"{self.restart_grace_s:.0f} s) : l'impression est considérée comme perdue, "
+                            f"vérifiez la machine. Dernière erreur : {exc.message.fr}",
+                            f"OctoPrint has not answered since {outage.at:%H:%M} (over "
+                            f"{self.restart_grace_s:.0f} s): the print is considered lost, check the "
+                            f"machine. Last error: {exc.message.en}",
                         )
                     )
                     return
                 continue
-            except MachineError as exc:
-                self._end_failed(exc.message)
-                return
-            if unreachable_since is not None:
-                unreachable_since, restarted = None, True
-                self.hub.emit(EventKind.MESSAGE, text="OctoPrint reachable again")
             state = str(job.get("state"))
             completion = float((job.get("progress") or {}).get("completion") or 0.0)
             current = ((job.get("job") or {}).get("file") or {}).get("name")
+            if outage is not None:
+                back, down_s = _clock(), time.monotonic() - outage.since
+                outage = None
+                self._status.last_error = None
+                self._say(
+                    Text(
+                        f"OctoPrint répond de nouveau ({back:%H:%M:%S}, après {down_s:.0f} s).",
+                        f"OctoPrint answers again ({back:%H:%M:%S}, after {down_s:.0f} s).",
+                    )
+                )
+                if current != name or state.startswith(("Offline", "Closed", "Error")):
+                    if self._cancelling:
+                        self._ended_cancelled()
+                        return
+                    self._end_failed(
+                        Text(
+                            f"OctoPrint a redémarré à {back:%H:%M} ; l'impression en cours est perdue "
+                            f"(OctoPrint indique « {state} »).",
+                            f"OctoPrint restarted at {back:%H:%M}; the print in progress is lost "
+                            f"(OctoPrint says '{state}').",
+                        )
+                    )
+                    return
             self.hub.emit(
                 EventKind.PROGRESS,
                 done=self._status.done,
@@ -269,30 +346,27 @@ class OctoPrintDriver(Driver):
             if state == "Operational" and current == name and completion >= 100.0:
                 self.hub.emit(EventKind.JOB_DONE, seconds=round(time.monotonic() - started, 1))
                 return
-            if restarted and not self._cancelling:
-                self._end_failed(
-                    Text(
-                        f"OctoPrint a redémarré pendant l'impression : elle est perdue (état « {state} »).",
-                        f"OctoPrint restarted during the print: it is lost (OctoPrint says '{state}').",
-                    )
-                )
-                return
             if state == "Operational" and (self._cancelling or seen_printing):
-                self.hub.emit(
-                    EventKind.JOB_CANCELLED,
-                    done=self._status.done,
-                    total=self._status.total,
-                    by="fablabctl" if self._cancelling else "octoprint",
-                )
+                self._ended_cancelled()
                 return
-            if state.startswith(("Error", "Offline", "Closed")) or state == "Offline":
+            if state.startswith(("Error", "Offline", "Closed")):
                 self._end_failed(
                     Text(
-                        f"L'impression s'est arrêtée : OctoPrint indique « {state} ».",
-                        f"The print stopped: OctoPrint says '{state}'.",
+                        f"L'impression s'est arrêtée : OctoPrint indique « {state} » "
+                        "(imprimante déconnectée ou OctoPrint redémarré).",
+                        f"The print stopped: OctoPrint says '{state}' "
+                        "(printer disconnected or OctoPrint restarted).",
                     )
                 )
                 return
+
+    def _ended_cancelled(self) -> None:
+        self.hub.emit(
+            EventKind.JOB_CANCELLED,
+            done=self._status.done,
+            total=self._status.total,
+            by="fablabctl" if self._cancelling else "octoprint",
+        )
 
     def _end_failed(self, reason: Text) -> None:
         self._status.last_error = reason.en

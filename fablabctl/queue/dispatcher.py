@@ -2,8 +2,12 @@
 
 Each tick: look at this site's machines (connecting those not yet reachable), read the queue,
 ask the scheduler, claim each assignment in the database (safe with several processes, see
-`claims.py`), and hand it to a `JobRunner` task. At start-up, jobs left behind by a crash are
-reconciled first (`recovery.py`).
+`claims.py`), and hand it to a `JobRunner` task that holds the machine's link until the job ends.
+At start-up, jobs left behind by a crash are reconciled first; every `WATCHDOG_S` the watchdog
+looks for this process's jobs that no task follows any more and settles them (`recovery.py`).
+
+Database work runs in the dispatcher's own worker threads (`db/retry.py`): the loop that follows
+the machines never waits on the database, and a busy database delays a tick, never kills a job.
 """
 
 from __future__ import annotations
@@ -13,24 +17,31 @@ import contextlib
 import logging
 import os
 import socket
+import time
+from collections.abc import Coroutine
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from fablabctl.context import ServiceContext
-from fablabctl.db.engine import session_scope
 from fablabctl.db.models import Design, DesignFile, Machine, Site
-from fablabctl.machines.base import MachineState
+from fablabctl.db.retry import Transactions, describe, is_transient
+from fablabctl.fleet.service import to_spec
+from fablabctl.machines.base import Driver, MachineState
 from fablabctl.queue import events
 from fablabctl.queue.claims import claim, queued_candidates
 from fablabctl.queue.links import Links
-from fablabctl.queue.recovery import reconcile
+from fablabctl.queue.recovery import FOLLOWER_LOST, REQUEUED, Reattached, orphans, reconcile, settle
 from fablabctl.queue.runner import JobRunner
 from fablabctl.queue.scheduler import JobTable, MachineSlot, QueuedJob, schedule
 from fablabctl.queue.stagger import StaggeredStarts
 
 log = logging.getLogger(__name__)
+WATCHDOG_S = 5.0
+DB_WORKERS = 4
 
 
 def worker_name(site: str) -> str:
@@ -49,29 +60,132 @@ def _epoch(moment: datetime | None) -> float:
     return moment.timestamp() if moment else 0.0
 
 
+# ---------------------------------------------------------------------- database steps (worker threads)
+
+
+def _machines(session: Session, site: str) -> list[tuple[Any, ...]]:
+    machines = session.scalars(
+        select(Machine).join(Site, Site.id == Machine.site_id).where(Site.name == site).order_by(Machine.id)
+    ).all()
+    return [
+        (
+            m.id,
+            m.kind,
+            m.driver,
+            dict(m.connection),
+            (m.bed_x_mm, m.bed_y_mm, m.bed_z_mm),
+            m.loaded_material,
+            frozenset(m.materials),
+            m.maintenance,
+            m.current_job_id,
+            m.state,
+            to_spec(m),  # its limits: the drivers run its G-code safety policy on every line sent
+        )
+        for m in machines
+    ]
+
+
+def _set_machine_states(session: Session, changes: list[tuple[int, str, str | None]]) -> None:
+    for machine_id, state, error in changes:
+        machine = session.get(Machine, machine_id)
+        if machine is not None:
+            machine.state, machine.last_error = state, error
+            events.defer(session, events.MACHINE_STATE, {"machine_id": machine_id, "state": state})
+
+
+def _claim_round(session: Session, slots: list[MachineSlot], worker: str) -> list[tuple[int, int]]:
+    """Schedule the queue on the idle slots and claim each assignment; (job, machine) claimed."""
+    candidates = queued_candidates(session)
+    if not candidates:
+        return []
+    reports: dict[int, dict[str, Any]] = dict(
+        session.execute(
+            select(Design.id, DesignFile.report)
+            .join(DesignFile, DesignFile.sha256 == Design.sha256)
+            .where(Design.id.in_({j.design_id for j in candidates}))
+        ).all()
+    )
+    table = JobTable(
+        [
+            QueuedJob(
+                j.id,
+                j.kind,
+                j.material,
+                _size(reports.get(j.design_id, {}).get("en", {})),
+                j.priority,
+                j.owner_id,
+                j.cohort_id,
+                _epoch(j.queued_at),
+                j.pinned_machine_id,
+            )
+            for j in candidates
+        ]
+    )
+    return [
+        (a.job_id, a.machine_id)
+        for a in schedule(table, slots).assignments
+        if claim(session, job_id=a.job_id, machine_id=a.machine_id, worker=worker)
+    ]
+
+
+# ---------------------------------------------------------------------- the loop
+
+
 class Dispatcher:
     def __init__(self, context: ServiceContext, *, links: Links | None = None) -> None:
         self.context = context
         self.worker = worker_name(context.settings.site)
         self.links = links or Links(context.settings.sim_speed)
-        self.runner = JobRunner(context, StaggeredStarts(context.settings.stagger_start_s))
+        self.db = Transactions(context.sessions, workers=DB_WORKERS, name="dispatcher-db")
+        self.runner = JobRunner(context, StaggeredStarts(context.settings.stagger_start_s), self.db)
         self.tasks: dict[int, asyncio.Task[object]] = {}  # job id -> its runner
+        self.following: dict[int, tuple[int, Driver]] = {}  # job id -> (machine, the driver it follows)
+        self.watchdog_s = WATCHDOG_S
         self._stop = asyncio.Event()
 
     async def run(self) -> None:
-        for item in await reconcile(self.context, self.links):
-            link = self.links.get(item.machine_id)
-            if link and link.driver:
-                self._spawn(
-                    item.job_id, self.runner.follow(item.job_id, item.machine_id, link.driver, start=None)
-                )
-        while not self._stop.is_set():
+        """Until `stop()`: reconcile, then tick every `dispatch_poll_s` and watch every `watchdog_s`."""
+        main = asyncio.ensure_future(self._main())
+        stopping = asyncio.ensure_future(self._stop.wait())
+        try:
+            await asyncio.wait({main, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (main, stopping):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def _main(self) -> None:
+        site = self.context.settings.site
+        while True:  # the database may be down when we start: wait for it, do not give up
+            try:
+                recovered = await reconcile(site=site, links=self.links, db=self.db, worker=self.worker)
+                break
+            except Exception as exc:
+                self._log_failure("start-up recovery", exc)
+                await asyncio.sleep(1.0)
+        for item in recovered:
+            self._follow_again(item)
+        last_watch = time.monotonic()
+        while True:
             try:
                 await self.tick()
-            except Exception:  # a bad tick (database hiccup) must not stop the lab: log and go on
-                log.exception("dispatcher tick failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self.context.settings.dispatch_poll_s)
+            except Exception as exc:  # a bad tick (database hiccup) must not stop the lab: log and go on
+                self._log_failure("dispatcher tick", exc)
+            if time.monotonic() - last_watch >= self.watchdog_s:
+                last_watch = time.monotonic()
+                try:
+                    await self.watch()
+                except Exception as exc:
+                    self._log_failure("watchdog", exc)
+            await asyncio.sleep(self.context.settings.dispatch_poll_s)
+
+    @staticmethod
+    def _log_failure(what: str, exc: Exception) -> None:
+        if is_transient(exc):  # `Transactions` reports the outage itself, once
+            log.debug("%s skipped: database unavailable (%s)", what, describe(exc))
+        else:
+            log.exception("%s failed", what)
 
     async def stop(self) -> None:
         self._stop.set()
@@ -81,120 +195,111 @@ class Dispatcher:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await self.links.close_all()
+        self.db.close()
 
-    def _spawn(self, job_id: int, work: object) -> None:
-        task: asyncio.Task[object] = asyncio.ensure_future(work)  # type: ignore[call-overload]
-        self.tasks[job_id] = task
-        task.add_done_callback(lambda _done: self.tasks.pop(job_id, None))
+    # ------------------------------------------------------------------ runner tasks
+
+    def _spawn(self, job_id: int, machine_id: int, driver: Driver, work: Coroutine[Any, Any, object]) -> None:
+        """Run `work` for the job; its runner holds the machine's link until it ends."""
+        self.links.hold(machine_id, job_id)
+        task: asyncio.Task[object] = asyncio.ensure_future(work)
+        self.tasks[job_id], self.following[job_id] = task, (machine_id, driver)
+
+        def ended(done: asyncio.Task[object]) -> None:
+            if self.tasks.get(job_id) is done:
+                del self.tasks[job_id]
+                self.following.pop(job_id, None)
+                self.links.release(machine_id, job_id)
+            if not done.cancelled() and done.exception() is not None:
+                log.error("job %s: its runner ended with an error", job_id, exc_info=done.exception())
+
+        task.add_done_callback(ended)
+
+    def _follow_again(self, item: Reattached) -> None:
+        link = self.links.get(item.machine_id)
+        if link is not None and link.driver is not None:
+            driver = link.driver
+            self._spawn(
+                item.job_id,
+                item.machine_id,
+                driver,
+                self.runner.follow(item.job_id, item.machine_id, driver, start=None, paused=item.paused),
+            )
+
+    async def watch(self) -> int:
+        """The watchdog: settle this process's jobs that no live task follows; returns how many."""
+        for job_id, (machine_id, driver) in list(self.following.items()):
+            link = self.links.get(machine_id)
+            if link is None or link.driver is not driver:  # never expected (the link is held): stop it
+                log.error(
+                    "job %s follows a driver machine %s no longer uses: stopping it", job_id, machine_id
+                )
+                self.tasks[job_id].cancel()
+        left = await orphans(
+            site=self.context.settings.site, db=self.db, worker=self.worker, live=set(self.tasks)
+        )
+        if not left:
+            return 0
+        log.warning("watchdog: job(s) %s have no runner any more: reconciling", [i.job_id for i in left])
+        for item in await settle(
+            left,
+            links=self.links,
+            db=self.db,
+            worker=self.worker,
+            interrupted_reason=FOLLOWER_LOST,
+            requeued_reason=REQUEUED,
+        ):
+            self._follow_again(item)
+        return len(left)
+
+    # ------------------------------------------------------------------ one tick
 
     async def _slots(self) -> list[MachineSlot]:
         """This site's machines, each reachable one marked idle when it holds no job."""
-        with session_scope(self.context.sessions) as session:
-            machines = session.scalars(
-                select(Machine)
-                .join(Site, Site.id == Machine.site_id)
-                .where(Site.name == self.context.settings.site)
-            ).all()
-            rows = [
-                (
-                    m.id,
-                    m.kind,
-                    m.driver,
-                    dict(m.connection),
-                    m.bed_x_mm,
-                    m.bed_y_mm,
-                    m.bed_z_mm,
-                    m.loaded_material,
-                    frozenset(m.materials),
-                    m.maintenance,
-                    m.current_job_id,
-                    m.state,
-                )
-                for m in machines
-            ]
-        slots = []
-        for (
-            mid,
-            kind,
-            driver_type,
-            connection,
-            bx,
-            by,
-            bz,
-            loaded,
-            accepted,
-            maintenance,
-            current,
-            state,
-        ) in rows:
-            driver = None if maintenance else await self.links.ensure(mid, driver_type, connection)
-            reachable = driver is not None and (await driver.status()).state is MachineState.IDLE
+        rows = await self.db.run(
+            partial(_machines, site=self.context.settings.site), attempts=3, what="machines"
+        )
+
+        async def reachable(row: tuple[Any, ...]) -> bool:
+            mid, _kind, driver_type, connection, *_rest = row
+            maintenance = row[7]
+            driver = None if maintenance else await self.links.ensure(mid, driver_type, connection, row[10])
+            return driver is not None and (await driver.status()).state is MachineState.IDLE
+
+        up = await asyncio.gather(*(reachable(row) for row in rows))
+        slots, changes = [], []
+        for row, is_up in zip(rows, up, strict=True):
+            mid, kind, _driver, _conn, bed, loaded, accepted, maintenance, current, state, _spec = row
             new_state = (
-                "busy"
-                if current
-                else ("idle" if reachable else ("maintenance" if maintenance else "offline"))
+                "busy" if current else ("idle" if is_up else ("maintenance" if maintenance else "offline"))
             )
             if new_state != state:
-                self._set_machine_state(mid, new_state)
+                link = self.links.get(mid)
+                changes.append((mid, new_state, link.error if link else None))
             slots.append(
-                MachineSlot(
-                    mid, kind, reachable and current is None, (bx, by, bz), loaded, accepted, maintenance
-                )
+                MachineSlot(mid, kind, is_up and current is None, bed, loaded, accepted, maintenance)
             )
+        if changes:
+            try:
+                await self.db.run(
+                    partial(_set_machine_states, changes=changes), attempts=3, what="machine states"
+                )
+            except Exception as exc:  # shown state only: the next tick writes it again
+                self._log_failure("machine states", exc)
         return slots
-
-    def _set_machine_state(self, machine_id: int, state: str) -> None:
-        with session_scope(self.context.sessions) as session:
-            machine = session.get(Machine, machine_id)
-            if machine is not None:
-                machine.state = state
-                link = self.links.get(machine_id)
-                machine.last_error = link.error if link else None
-                events.defer(session, events.MACHINE_STATE, {"machine_id": machine_id, "state": state})
 
     async def tick(self) -> int:
         """One round of scheduling; returns how many jobs were started."""
         slots = await self._slots()
         if not any(s.idle for s in slots):
             return 0
-        started = []
-        with session_scope(self.context.sessions) as session:
-            candidates = queued_candidates(session)
-            if not candidates:
-                return 0
-            reports: dict[int, dict[str, Any]] = dict(
-                session.execute(
-                    select(Design.id, DesignFile.report)
-                    .join(DesignFile, DesignFile.sha256 == Design.sha256)
-                    .where(Design.id.in_({j.design_id for j in candidates}))
-                ).all()
-            )
-            table = JobTable(
-                [
-                    QueuedJob(
-                        j.id,
-                        j.kind,
-                        j.material,
-                        _size(reports.get(j.design_id, {}).get("en", {})),
-                        j.priority,
-                        j.owner_id,
-                        j.cohort_id,
-                        _epoch(j.queued_at),
-                        j.pinned_machine_id,
-                    )
-                    for j in candidates
-                ]
-            )
-            for assignment in schedule(table, slots).assignments:
-                if claim(
-                    session, job_id=assignment.job_id, machine_id=assignment.machine_id, worker=self.worker
-                ):
-                    started.append(assignment)
-        for assignment in started:
-            link = self.links.get(assignment.machine_id)
+        started = await self.db.run(
+            partial(_claim_round, slots=slots, worker=self.worker), attempts=3, what="claim"
+        )
+        for job_id, machine_id in started:
+            link = self.links.get(machine_id)
             if link is None or link.driver is None:
-                continue
-            self._spawn(
-                assignment.job_id, self.runner.run(assignment.job_id, assignment.machine_id, link.driver)
-            )
+                continue  # claimed but unreachable since: the watchdog puts it back in the queue
+            driver = link.driver
+            self._spawn(job_id, machine_id, driver, self.runner.run(job_id, machine_id, driver))
         return len(started)

@@ -163,6 +163,7 @@ def get_job(*, session: Session, actor: User, job_id: int) -> Job:
     job = session.get(Job, job_id)
     if job is None or (role_of(actor) is Role.TIGISTE and job.owner_id != actor.id):
         raise not_found("job", job_id)
+    audit.staff_read(session, actor, job.owner_id, "job", job.id)
     return job
 
 
@@ -186,6 +187,7 @@ def list_jobs(
         query = query.where(Job.cohort_id == cohort_id)
     if owner_id is not None:
         query = query.where(Job.owner_id == owner_id)
+        audit.staff_read(session, actor, owner_id, "jobs")
     if machine_id is not None:
         query = query.where(Job.machine_id == machine_id)
     return list(session.scalars(query))

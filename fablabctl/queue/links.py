@@ -2,6 +2,11 @@
 
 A machine that cannot be reached is retried now and then; a simulated machine gets its simulator
 started here, so the demo mode runs the real serial drivers end to end.
+
+One owner at a time: while a job runs on a machine, its runner *holds* the link, and nothing here
+closes or replaces that driver (an OctoPrint that restarts, a USB port that drops). The driver
+and the runner following it settle the job (re-attached, or failed with the cause); only then is
+the link released, and a machine that went away is reconnected for the next job.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import Any
 
 from fablabctl.machines.base import Driver, MachineError, MachineState
 from fablabctl.machines.factory import Simulator, make_driver
+from fablabctl.specs import MachineSpec
 
 log = logging.getLogger(__name__)
 RETRY_S = 10.0
@@ -29,6 +35,7 @@ class Link:
     last_try: float = 0.0
     error: str | None = None
     settings: tuple[str, str] = field(default=("", ""))
+    holder: int | None = None  # the job whose runner follows this driver; None when free
 
 
 class Links:
@@ -39,10 +46,30 @@ class Links:
     def get(self, machine_id: int) -> Link | None:
         return self._links.get(machine_id)
 
-    async def ensure(self, machine_id: int, driver_type: str, connection: dict[str, Any]) -> Driver | None:
-        """The connected driver, or None (with `link.error`) when the machine cannot be reached now."""
+    def hold(self, machine_id: int, job_id: int) -> None:
+        """The job's runner now follows this machine's driver: keep it as it is until `release`."""
+        link = self._links.get(machine_id)
+        if link is not None:
+            link.holder = job_id
+
+    def release(self, machine_id: int, job_id: int) -> None:
+        link = self._links.get(machine_id)
+        if link is not None and link.holder == job_id:
+            link.holder = None
+
+    async def ensure(
+        self, machine_id: int, driver_type: str, connection: dict[str, Any], spec: MachineSpec | None = None
+    ) -> Driver | None:
+        """The connected driver, or None (with `link.error`) when the machine cannot be reached now.
+
+        A held link is returned as it is, reachable or not: reconnecting would orphan the job
+        following it. Settings changed while a job runs are applied once it ends."""
         signature = (driver_type, repr(sorted(connection.items())))
         link = self._links.get(machine_id)
+        if link is not None and link.driver is not None and spec is not None:
+            link.driver.use_policy(spec)  # the machine's G-code safety limits, from its next job on
+        if link is not None and link.holder is not None:
+            return link.driver
         if link is not None and link.settings != signature:  # the machine's settings changed: reconnect
             await self.close(machine_id)
             link = None
@@ -55,17 +82,20 @@ class Links:
             return None
         link.last_try = time.monotonic()
         await self._drop(link)
+        driver: Driver | None = None
         try:
             options = dict(connection)
             if options.get("simulated"):
                 options.setdefault("sim_speed", self.sim_speed)
-            driver, simulator = make_driver(driver_type, options)
-            link.simulator = simulator
+            driver, link.simulator = make_driver(driver_type, options, spec)
             await driver.connect()
-        except MachineError as exc:
-            link.error = exc.message.en
+        except Exception as exc:  # one unreachable machine (whatever the failure) must not stop the others
+            link.error = exc.message.en if isinstance(exc, MachineError) else f"{type(exc).__name__}: {exc}"
+            if driver is not None:  # a half-open driver (an HTTP client, a port) is closed too
+                with contextlib.suppress(Exception):
+                    await driver.disconnect()
             await self._drop(link)
-            log.warning("machine %s unreachable: %s", machine_id, exc.message.en)
+            log.warning("machine %s unreachable: %s", machine_id, link.error)
             return None
         link.driver, link.error = driver, None
         return driver

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fablabctl import audit
 from fablabctl.db.models import Design, Job, Machine, User
 from fablabctl.people.roles import Role, role_of
 from fablabctl.queue.states import TERMINAL_STATES, JobState
@@ -67,6 +68,7 @@ def job_history(
         query = query.where(Job.owner_id == actor.id)
     if owner_id is not None:
         query = query.where(Job.owner_id == owner_id)
+        audit.staff_read(session, actor, owner_id, "history")
     if cohort_id is not None:
         query = query.where(Job.cohort_id == cohort_id)
     records = []

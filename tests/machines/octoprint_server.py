@@ -33,6 +33,7 @@ OFFLINE_PLUGINS = [
     "gcodeviewer",
     "firmware_check",
     "backup",
+    "discovery",  # mDNS/SSDP announcements: nothing to announce on a test loopback, and ~4 s per start
 ]
 
 

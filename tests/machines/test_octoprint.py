@@ -7,7 +7,7 @@ on, since OctoPrint must survive them and our driver must not notice.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import re
 from pathlib import Path
 
 import pytest
@@ -15,14 +15,8 @@ import pytest
 from fablabctl.machines.base import EventKind, MachineError, MachineState
 from fablabctl.machines.octoprint import OctoPrintDriver
 from tests.machines.helpers import run_job
-from tests.machines.octoprint_server import OctoPrintServer, running_octoprint
+from tests.machines.octoprint_server import OctoPrintServer
 from tests.postgres_server import free_port
-
-
-@pytest.fixture(scope="module")
-def octoprint() -> Iterator[OctoPrintServer]:
-    with running_octoprint() as server:
-        yield server
 
 
 def gcode_file(path: Path, moves: int, header: str = "") -> tuple[Path, None]:
@@ -121,14 +115,24 @@ def test_octoprint_restart_mid_job_is_reported(octoprint: OctoPrintServer, tmp_p
             await asyncio.sleep(1.0)
             await asyncio.to_thread(octoprint.restart)
             messages = []
-            async for event in events:
-                if event.kind is EventKind.MESSAGE:
-                    messages.append(event.data["text"])
-                if event.kind in (EventKind.JOB_DONE, EventKind.JOB_FAILED, EventKind.JOB_CANCELLED):
-                    assert event.kind is EventKind.JOB_FAILED
-                    assert "OctoPrint restarted" in event.data["reason"]
-                    break
-            assert any("unreachable" in m for m in messages)
+
+            async def until_end() -> None:
+                async for event in events:
+                    if event.kind is EventKind.MESSAGE:
+                        messages.append(event.data["text"])
+                    if event.kind in (EventKind.JOB_DONE, EventKind.JOB_FAILED, EventKind.JOB_CANCELLED):
+                        assert event.kind is EventKind.JOB_FAILED
+                        assert re.search(
+                            r"OctoPrint restarted at \d\d:\d\d; the print in progress is lost",
+                            event.data["reason"],
+                        ), event.data
+                        assert "OctoPrint a redémarré à" in event.data["reason_fr"]
+                        return
+
+            await asyncio.wait_for(until_end(), 60)
+            # the outage is told once when it starts and once when it ends, not at every poll
+            assert [m.split(" ")[1] for m in messages] == ["stopped", "answers"], messages
+            assert all(m.strip() for m in messages)
         await driver.disconnect()
         again = driver_for(octoprint)
         await again.connect()  # and the next job can connect the printer again
@@ -166,6 +170,17 @@ def test_printer_not_operational_is_409(octoprint: OctoPrintServer) -> None:
         await driver.disconnect()
 
     asyncio.run(scenario())
+
+
+def test_network_errors_always_say_what_happened() -> None:
+    import httpx
+
+    from fablabctl.machines.octoprint import network_error
+
+    for exc in (httpx.RemoteProtocolError(""), httpx.ReadError(""), httpx.ConnectError(""), OSError()):
+        fr, en = network_error(exc)
+        assert type(exc).__name__ in en and len(en) > len(type(exc).__name__) + 5, en
+        assert fr.strip() and en.strip()
 
 
 def test_connection_refused() -> None:

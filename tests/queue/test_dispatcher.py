@@ -60,7 +60,8 @@ def test_operator_confirms_before_the_machine_starts(lab: Lab, tmp_path: Path) -
     lab.approve(job_id)
 
     def confirm_when_asked() -> None:
-        if lab.job(job_id).state == "waiting_operator":
+        job = lab.job(job_id)
+        if job.state == "waiting_operator" and job.requested_action is None:
             lab.call("trainer", "POST", f"/jobs/{job_id}/confirm")
 
     lab.run_until(lambda: lab.job(job_id).state == "done", during=confirm_when_asked)
