@@ -2,6 +2,13 @@
 
 One helper opens sessions for the whole service (`session_scope`), so transactions look the same
 in the API, the CLI and the dispatcher.
+
+Pool size: a request holds a connection only while its worker thread runs SQL (web/transactions.py),
+so the pool needs about as many connections as threads that can run SQL at once: the web thread
+pool (40 by default) plus the dispatcher's few. SQLite connections are cheap (one file handle), so
+the pool covers them all and nobody ever waits for one; PostgreSQL keeps a smaller steady pool and
+overflows under load. A wait for a connection is bounded (`POOL_TIMEOUT_S`), then the request gets
+a 503 `DB_BUSY` instead of a stall.
 """
 
 from __future__ import annotations
@@ -14,11 +21,22 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+WEB_THREADS = 40  # anyio's default worker threads, where sync routes run
+POOL_TIMEOUT_S = 10.0
+BUSY_TIMEOUT_S = 10.0
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; on SQLite turn on WAL, foreign keys and a busy timeout."""
+
+def make_engine(url: str, *, busy_timeout_s: float = BUSY_TIMEOUT_S, **kwargs: Any) -> Engine:
+    """Create an engine; on SQLite turn on WAL, foreign keys and a busy timeout (how long a writer
+    waits for another process's write lock before its transaction fails with "database is locked")."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+        if ":memory:" not in url and url != "sqlite://" and "poolclass" not in kwargs:
+            kwargs.setdefault("pool_size", WEB_THREADS // 2)
+            kwargs.setdefault("max_overflow", WEB_THREADS)
+            kwargs.setdefault("pool_timeout", POOL_TIMEOUT_S)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": busy_timeout_s}, **kwargs
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -29,6 +47,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.close()
 
         return engine
+    if "poolclass" not in kwargs:
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", WEB_THREADS)
+        kwargs.setdefault("pool_timeout", POOL_TIMEOUT_S)
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 

@@ -6,14 +6,14 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fablabctl import audit
 from fablabctl.db.models import Design, DesignFile, User
 from fablabctl.designs.schemas import DesignOut
 from fablabctl.designs.storage import path_for, store_stream
-from fablabctl.errors import Invalid, not_found
+from fablabctl.errors import Conflict, Invalid, TooLarge, not_found
 from fablabctl.i18n import Lang, Text
 from fablabctl.people.roles import Role, role_of
 from fablabctl.specs import MachineSpec
@@ -35,7 +35,7 @@ def both_languages(report: Report) -> dict[str, Any]:
     return {"fr": report.to_dict("fr"), "en": report.to_dict("en")}
 
 
-def _clean_filename(name: str | None) -> str:
+def clean_filename(name: str | None) -> str:
     base = Path(name or "").name.strip()
     if not base:
         raise Invalid(
@@ -55,21 +55,49 @@ def upload_design(
     machines: Sequence[MachineSpec],
 ) -> Design:
     """Store the bytes by hash, validate the content once (ever), and record the upload."""
-    name = _clean_filename(filename)
+    name = clean_filename(filename)
     stored = store_stream(designs_dir, chunks, limit_bytes=limits.max_file_bytes)
-    design_file = session.get(DesignFile, stored.sha256)
-    if design_file is None:
+    report = None
+    if session.get(DesignFile, stored.sha256) is None:
         report = run_validation(stored.path, machines=machines, limits=limits)
+    return record_upload(
+        session=session,
+        actor=actor,
+        filename=name,
+        sha256=stored.sha256,
+        size_bytes=stored.size_bytes,
+        report=report,
+    )
+
+
+def record_upload(
+    *,
+    session: Session,
+    actor: User,
+    filename: str,
+    sha256: str,
+    size_bytes: int,
+    report: Report | None,
+) -> Design:
+    """The database side of an upload whose bytes are already in the store: the content row (with
+    its report) the first time these bytes are seen, then the design owned by `actor`, audited."""
+    design_file = session.get(DesignFile, sha256)
+    if design_file is None:
+        if report is None:  # checked before another upload of the same bytes was recorded
+            raise Conflict(
+                "DESIGN_RECHECK",
+                Text("Renvoyez le fichier, s'il vous plaît.", "Please upload the file again."),
+            )
         design_file = DesignFile(
-            sha256=stored.sha256,
-            size_bytes=stored.size_bytes,
+            sha256=sha256,
+            size_bytes=size_bytes,
             file_type=report.file_type,
             report=both_languages(report),
             ok=report.ok,
         )
         session.add(design_file)
         session.flush()  # the content row first: designs reference it
-    design = Design(sha256=stored.sha256, filename=name, owner_id=actor.id)
+    design = Design(sha256=sha256, filename=filename, owner_id=actor.id)
     session.add(design)
     session.flush()
     audit.record(
@@ -78,10 +106,34 @@ def upload_design(
         action="design.upload",
         target_type="design",
         target_id=design.id,
-        sha256=stored.sha256,
+        sha256=sha256,
         ok=design_file.ok,
     )
     return design
+
+
+def stored_bytes(session: Session, owner_id: int) -> int:
+    """What an account's designs take in the store (each distinct content counted once)."""
+    per_content = (
+        select(DesignFile.size_bytes)
+        .where(DesignFile.sha256.in_(select(Design.sha256).where(Design.owner_id == owner_id)))
+        .subquery()
+    )
+    return int(session.scalar(select(func.coalesce(func.sum(per_content.c.size_bytes), 0))) or 0)
+
+
+def quota_exceeded(quota_bytes: int, used: int) -> TooLarge:
+    mb = quota_bytes / (1024 * 1024)
+    return TooLarge(
+        "QUOTA_EXCEEDED",
+        Text(
+            f"Votre espace de stockage est plein ({mb:.0f} Mo) : supprimez d'anciens fichiers ou "
+            "demandez à votre formateur.",
+            f"Your storage space is full ({mb:.0f} MB): delete old files or ask your trainer.",
+        ),
+        quota_bytes=quota_bytes,
+        used_bytes=used,
+    )
 
 
 def _visible(query: Any, actor: User) -> Any:
@@ -95,6 +147,7 @@ def get_design(*, session: Session, actor: User, design_id: int) -> Design:
     design = session.get(Design, design_id)
     if design is None or (role_of(actor) is Role.TIGISTE and design.owner_id != actor.id):
         raise not_found("design", design_id)
+    audit.staff_read(session, actor, design.owner_id, "design", design.id)
     return design
 
 
@@ -102,6 +155,7 @@ def list_designs(*, session: Session, actor: User, owner_id: int | None = None) 
     query = _visible(select(Design).order_by(Design.id.desc()), actor)
     if owner_id is not None:
         query = query.where(Design.owner_id == owner_id)
+        audit.staff_read(session, actor, owner_id, "designs")
     return list(session.scalars(query))
 
 
@@ -154,7 +208,7 @@ def repair_design(
 
     from fablabctl.validation.sniff import detect_type
     from fablabctl.validation.stl_parse import StlParseError
-    from fablabctl.validation.stl_repair import repair_stl
+    from fablabctl.validation.stl_repair import judge, repair_stl
 
     original = get_design(session=session, actor=actor, design_id=design_id)
     source = design_path(designs_dir, original)
@@ -167,6 +221,7 @@ def repair_design(
                 "Automatic repair is for STL files only.",
             ),
         )
+    before = run_validation(source, machines=machines, limits=limits)
     with tempfile.TemporaryDirectory(dir=designs_dir) as tmp:
         repaired = Path(tmp) / "repaired.stl"
         try:
@@ -175,6 +230,18 @@ def repair_design(
             ).steps
         except StlParseError as exc:
             raise Invalid(exc.code, exc.message) from None
+        verdict = judge(before, run_validation(repaired, machines=machines, limits=limits))
+        if not verdict.better:  # never return a worse (or no better) mesh: keep the original
+            raise Invalid(
+                "REPAIR_NOT_BETTER",
+                Text(
+                    "La réparation automatique n'améliore pas ce fichier : il est conservé tel quel. "
+                    "Corrigez-le dans votre logiciel de modélisation (voir le rapport).",
+                    "The automatic repair does not improve this file: it is kept as it is. "
+                    "Fix it in your modelling software (see the report).",
+                ),
+                reason=verdict.reason,
+            )
         stem = Path(original.filename).stem
         with repaired.open("rb") as stream:
             design = upload_design(

@@ -12,12 +12,41 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fablabctl.errors import FablabError
 from fablabctl.i18n import Text, pick_lang
+from fablabctl.web.transactions import db_error
 
 log = logging.getLogger(__name__)
+
+
+class ErrorOut(BaseModel):
+    """The body of every error: a stable code, a message in the request's language, details."""
+
+    code: str = Field(description="Stable error code, e.g. JOB_NOT_FOUND, DB_BUSY, UPLOAD_TOO_LARGE")
+    message: str = Field(description="Plain-language message (French by default, English on request)")
+    detail: Any = Field(default=None, description="Machine-readable details (fields, limits, ids)")
+
+
+_ERROR_STATUSES = {
+    400: "Requête illisible / unreadable request",
+    401: "Connexion requise / not logged in",
+    403: "Interdit pour ce rôle / forbidden for this role",
+    404: "Introuvable / not found",
+    408: "Corps de requête trop lent / request body too slow",
+    409: "Conflit avec les données enregistrées / conflict",
+    413: "Trop gros (requête, fichier ou quota) / too large",
+    422: "Données invalides / invalid data",
+    429: "Trop de tentatives / too many attempts",
+    503: "Occupé, rien n'est enregistré : réessayer après Retry-After / busy, nothing saved",
+    507: "Disque plein / storage full",
+}
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": text} for status, text in _ERROR_STATUSES.items()
+}
 
 HTTP_TEXTS: dict[int, tuple[str, Text]] = {
     404: ("NOT_FOUND", Text("Adresse inconnue.", "Unknown address.")),
@@ -25,6 +54,7 @@ HTTP_TEXTS: dict[int, tuple[str, Text]] = {
     401: ("NOT_AUTHENTICATED", Text("Connexion requise.", "You must log in.")),
     403: ("FORBIDDEN", Text("Vous n'avez pas le droit de faire cela.", "You are not allowed to do this.")),
     413: ("BODY_TOO_LARGE", Text("Requête trop grosse.", "Request too large.")),
+    400: ("BAD_REQUEST", Text("Requête illisible.", "Unreadable request.")),
 }
 
 
@@ -89,6 +119,15 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
         )
+
+    @app.exception_handler(SQLAlchemyError)
+    @app.exception_handler(OverflowError)
+    async def _database(request: Request, exc: Exception) -> JSONResponse:
+        mapped = db_error(exc)
+        if mapped is None:
+            return await _unexpected(request, exc)
+        log.warning("database error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        return await _fablab(request, mapped)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -63,7 +63,11 @@ def test_filters(client: TestClient, headers: Headers, user_ids: dict[str, int])
 
 def test_a_design_with_errors_cannot_become_a_job(client: TestClient, headers: Headers) -> None:
     alice = headers("tigiste")
-    broken = upload(client, alice, name="broken.stl", data=b"solid broken\n  facet normal 0 0 1\nendsolid\n")
+    open_mesh = (  # readable (so it is kept) but not watertight: an error in the report
+        b"solid open\nfacet normal 0 0 1\nouter loop\nvertex 0 0 0\nvertex 10 0 0\nvertex 0 10 0\n"
+        b"endloop\nendfacet\nendsolid open\n"
+    )
+    broken = upload(client, alice, name="broken.stl", data=open_mesh)
     assert broken["ok"] is False
     response = client.post("/api/v1/jobs", json={"design_id": broken["id"], "material": "PLA"}, headers=alice)
     assert response.status_code == 422

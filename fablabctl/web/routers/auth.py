@@ -11,9 +11,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fablabctl.people import auth
 from fablabctl.people.schemas import UserOut
-from fablabctl.web.deps import SESSION_COOKIE, ContextDep, CurrentUser, SessionDep, request_token
+from fablabctl.web.deps import (
+    SESSION_COOKIE,
+    ContextDep,
+    CurrentUser,
+    SessionDep,
+    request_token,
+    set_session_cookie,
+)
+from fablabctl.web.transactions import CommitFirstRoute
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/auth", tags=["auth"], route_class=CommitFirstRoute)
 
 
 class LoginIn(BaseModel):
@@ -42,15 +50,7 @@ def login(
         limiter=context.limiter,
         session_hours=context.settings.session_hours,
     )
-    response.set_cookie(
-        SESSION_COOKIE,
-        result.token,
-        httponly=True,
-        samesite="strict",
-        secure=context.settings.environment == "production",
-        max_age=int(context.settings.session_hours * 3600),
-        path="/",
-    )
+    set_session_cookie(response, result.token, context.settings)
     return LoginOut(
         token=result.token, expires_at=result.expires_at, user=UserOut.model_validate(result.user)
     )

@@ -14,8 +14,10 @@ from fablabctl.people.schemas import (
     EnrolmentUpdate,
 )
 from fablabctl.web.deps import ContextDep, CurrentUser, SessionDep
+from fablabctl.web.params import Id, IdQuery
+from fablabctl.web.transactions import CommitFirstRoute
 
-router = APIRouter(tags=["cohorts"])
+router = APIRouter(tags=["cohorts"], route_class=CommitFirstRoute)
 
 
 @router.get("/cohorts")
@@ -34,25 +36,23 @@ def create_cohort(
 
 
 @router.get("/cohorts/{cohort_id}")
-def get_cohort(cohort_id: int, session: SessionDep, actor: CurrentUser) -> CohortOut:
+def get_cohort(cohort_id: Id, session: SessionDep, actor: CurrentUser) -> CohortOut:
     return cohorts.cohort_out(session, cohorts.get_cohort(session=session, actor=actor, cohort_id=cohort_id))
 
 
 @router.patch("/cohorts/{cohort_id}")
-def update_cohort(cohort_id: int, body: CohortUpdate, session: SessionDep, actor: CurrentUser) -> CohortOut:
+def update_cohort(cohort_id: Id, body: CohortUpdate, session: SessionDep, actor: CurrentUser) -> CohortOut:
     cohort = cohorts.update_cohort(session=session, actor=actor, cohort_id=cohort_id, data=body)
     return cohorts.cohort_out(session, cohort)
 
 
 @router.delete("/cohorts/{cohort_id}", status_code=204)
-def delete_cohort(cohort_id: int, session: SessionDep, actor: CurrentUser) -> None:
+def delete_cohort(cohort_id: Id, session: SessionDep, actor: CurrentUser) -> None:
     cohorts.delete_cohort(session=session, actor=actor, cohort_id=cohort_id)
 
 
 @router.get("/enrolments")
-def list_enrolments(
-    session: SessionDep, actor: CurrentUser, cohort_id: int | None = None
-) -> list[EnrolmentOut]:
+def list_enrolments(session: SessionDep, actor: CurrentUser, cohort_id: IdQuery = None) -> list[EnrolmentOut]:
     rows = cohorts.list_enrolments(session=session, actor=actor, cohort_id=cohort_id)
     return [EnrolmentOut.model_validate(e) for e in rows]
 
@@ -63,19 +63,19 @@ def create_enrolment(body: EnrolmentCreate, session: SessionDep, actor: CurrentU
 
 
 @router.get("/enrolments/{enrolment_id}")
-def get_enrolment(enrolment_id: int, session: SessionDep, actor: CurrentUser) -> EnrolmentOut:
+def get_enrolment(enrolment_id: Id, session: SessionDep, actor: CurrentUser) -> EnrolmentOut:
     enrolment = cohorts.get_enrolment(session=session, actor=actor, enrolment_id=enrolment_id)
     return EnrolmentOut.model_validate(enrolment)
 
 
 @router.patch("/enrolments/{enrolment_id}")
 def update_enrolment(
-    enrolment_id: int, body: EnrolmentUpdate, session: SessionDep, actor: CurrentUser
+    enrolment_id: Id, body: EnrolmentUpdate, session: SessionDep, actor: CurrentUser
 ) -> EnrolmentOut:
     enrolment = cohorts.update_enrolment(session=session, actor=actor, enrolment_id=enrolment_id, data=body)
     return EnrolmentOut.model_validate(enrolment)
 
 
 @router.delete("/enrolments/{enrolment_id}", status_code=204)
-def delete_enrolment(enrolment_id: int, session: SessionDep, actor: CurrentUser) -> None:
+def delete_enrolment(enrolment_id: Id, session: SessionDep, actor: CurrentUser) -> None:
     cohorts.delete_enrolment(session=session, actor=actor, enrolment_id=enrolment_id)

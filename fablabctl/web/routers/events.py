@@ -14,8 +14,9 @@ from fablabctl.db.models import User
 from fablabctl.people.roles import Role, role_of
 from fablabctl.queue.events import EVENT_NAMES, OPERATOR_PROMPT, Event
 from fablabctl.web.deps import ContextDep, CurrentUser
+from fablabctl.web.transactions import CommitFirstRoute
 
-router = APIRouter(tags=["events"])
+router = APIRouter(tags=["events"], route_class=CommitFirstRoute)
 HEARTBEAT_S = 15.0
 
 

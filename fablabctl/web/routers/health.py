@@ -9,8 +9,9 @@ from sqlalchemy import text
 
 from fablabctl import __version__
 from fablabctl.web.deps import ContextDep, SessionDep
+from fablabctl.web.transactions import CommitFirstRoute
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=CommitFirstRoute)
 
 
 @router.get("/health")

@@ -10,8 +10,10 @@ from fablabctl.fleet import service
 from fablabctl.fleet.schemas import MachineCreate, MachineOut, MachineUpdate
 from fablabctl.queue import records
 from fablabctl.web.deps import ContextDep, CurrentUser, SessionDep
+from fablabctl.web.params import Id
+from fablabctl.web.transactions import CommitFirstRoute
 
-router = APIRouter(prefix="/machines", tags=["machines"])
+router = APIRouter(prefix="/machines", tags=["machines"], route_class=CommitFirstRoute)
 
 
 @router.get("")
@@ -38,18 +40,18 @@ def create_machine(
 
 
 @router.get("/{machine_id}")
-def get_machine(machine_id: int, session: SessionDep, actor: CurrentUser) -> MachineOut:
+def get_machine(machine_id: Id, session: SessionDep, actor: CurrentUser) -> MachineOut:
     return MachineOut.model_validate(service.get_machine(session=session, machine_id=machine_id))
 
 
 @router.patch("/{machine_id}")
 def update_machine(
-    machine_id: int, body: MachineUpdate, session: SessionDep, actor: CurrentUser
+    machine_id: Id, body: MachineUpdate, session: SessionDep, actor: CurrentUser
 ) -> MachineOut:
     machine = service.update_machine(session=session, actor=actor, machine_id=machine_id, data=body)
     return MachineOut.model_validate(machine)
 
 
 @router.delete("/{machine_id}", status_code=204)
-def delete_machine(machine_id: int, session: SessionDep, actor: CurrentUser) -> None:
+def delete_machine(machine_id: Id, session: SessionDep, actor: CurrentUser) -> None:
     service.delete_machine(session=session, actor=actor, machine_id=machine_id)

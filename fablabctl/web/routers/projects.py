@@ -11,8 +11,10 @@ from fablabctl.fleet.service import list_machines, to_spec
 from fablabctl.queue import projects
 from fablabctl.queue.schemas import JobOut
 from fablabctl.web.deps import ContextDep, CurrentUser, LangDep, SessionDep
+from fablabctl.web.params import Id
+from fablabctl.web.transactions import CommitFirstRoute
 
-router = APIRouter(tags=["projects"])
+router = APIRouter(tags=["projects"], route_class=CommitFirstRoute)
 
 
 class StartProject(BaseModel):
@@ -45,7 +47,7 @@ def list_projects(actor: CurrentUser, context: ContextDep, lang: LangDep) -> lis
 
 @router.post("/cohorts/{cohort_id}/start-project", status_code=201)
 def start_project(
-    cohort_id: int,
+    cohort_id: Id,
     session: SessionDep,
     actor: CurrentUser,
     context: ContextDep,
