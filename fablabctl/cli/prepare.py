@@ -32,7 +32,12 @@ def prepare(
         str | None, typer.Option(help="PLA, PETG / plywood-poplar-3mm, acrylic-3mm...")
     ] = None,
     copies: Annotated[int, typer.Option(min=1, max=50, help="Copies on the plate (printers)")] = 1,
-    kerf: Annotated[float, typer.Option(min=0, max=2, help="Laser kerf to compensate, mm")] = 0.0,
+    kerf: Annotated[
+        float | None,
+        typer.Option(
+            min=0, max=2, help="Laser kerf to compensate, mm (default: the material's, see materials.toml)"
+        ),
+    ] = None,
 ) -> None:
     """Turn a design into G-code for a machine and print the estimates."""
     if not file.is_file():
@@ -57,6 +62,12 @@ def prepare(
     console.print(f"{output} : {spec.name}, {chosen}, durée estimée {minutes:.1f} min", highlight=False)
     for key, value in sorted(result.estimates.items()):
         console.print(f"  {key}: {value}", highlight=False)
+    if "kerf_mm" in result.settings:
+        console.print(f"  kerf_mm: {result.settings['kerf_mm']:g}", highlight=False)
+    for fix in result.settings.get("mesh_fixes", []):
+        console.print(f"  corrigé / fixed: {fix}", highlight=False)
+    for warning in result.settings.get("warnings", []):
+        console.print(f"  attention {warning['code']}: {warning['fr']} / {warning['en']}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -55,8 +55,9 @@ class Contour:
         return np.stack([pts[:-1], pts[1:]], axis=1)
 
 
-def chain(polylines: list[Polyline]) -> list[Contour]:
-    """Join open polylines of the same operation and layer sharing endpoints; closed ones pass through."""
+def chain(polylines: list[Polyline], repeats: list[Polyline] | None = None) -> list[Contour]:
+    """Join open polylines of the same operation and layer sharing endpoints; closed ones pass through.
+    Open pieces drawn twice are chained once; the copies go to `repeats` when given."""
     contours: list[Contour] = []
     groups: dict[tuple[Operation, str], list[Polyline]] = defaultdict(list)
     for poly in polylines:
@@ -69,8 +70,28 @@ def chain(polylines: list[Polyline]) -> list[Contour]:
         else:
             groups[(poly.operation, poly.layer)].append(poly)
     for group in groups.values():
-        contours.extend(_chain_group(group))
+        kept = _without_repeats(group)
+        if repeats is not None and len(kept) < len(group):
+            ids = {id(p) for p in kept}
+            repeats.extend(p for p in group if id(p) not in ids)
+        contours.extend(_chain_group(kept))
     return contours
+
+
+def _without_repeats(group: list[Polyline]) -> list[Polyline]:
+    """Drop open pieces drawn twice (same points, either direction): the laser would burn them twice,
+    and a repeated edge would leave an end free and break a closed outline into an open one.
+    Validation reports them (DXF_DUPLICATE_SEGMENTS); the job cuts each once."""
+    seen: set[tuple[tuple[int, int], ...]] = set()
+    kept = []
+    for poly in group:
+        grid = [(round(x / JOIN_MM), round(y / JOIN_MM)) for x, y in poly.points.tolist()]
+        key = min(tuple(grid), tuple(reversed(grid)))
+        if key in seen:
+            continue
+        seen.add(key)
+        kept.append(poly)
+    return kept
 
 
 def _nodes(group: list[Polyline]) -> NDArray[np.intp]:

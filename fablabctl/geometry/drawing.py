@@ -39,12 +39,14 @@ class LoadedDrawing:
     units: Units
     contours: list[Contour] = field(default_factory=list)
     polylines: list[Polyline] = field(default_factory=list)
+    repeats: list[Polyline] = field(default_factory=list)  # open pieces drawn twice, cut once
     unsupported: list[Skipped] = field(default_factory=list)  # entities no laser can follow
     texts: list[Skipped] = field(default_factory=list)  # TEXT/MTEXT not converted to outlines
     blocks: list[BlockProblem] = field(default_factory=list)  # recursive or too deep
     recovered: bool = False
     recovery_notes: tuple[str, ...] = ()
     unfixed_errors: int = 0
+    decimal_commas: int = 0
     entities: int = 0
     ignored: int = 0
     fills: int = 0  # HATCHes engraved as scan lines
@@ -90,11 +92,14 @@ def _flatten(opened: Opened, rules: LayerRules, limits: ValidationLimits) -> Loa
         raise DxfLoadError(
             "DXF_TOO_MANY_ENTITIES", f"> {limits.max_dxf_entities}", count=flattener.result.entities
         ) from None
+    repeats: list[Polyline] = []
+    contours = nest(chain(flat.polylines, repeats))
     texts = [s for s in flat.skipped if s.kind in TEXTS]
     unsupported = [s for s in flat.skipped if s.kind not in TEXTS]
     return LoadedDrawing(
         units=opened.units,
-        contours=nest(chain(flat.polylines)),
+        contours=contours,
+        repeats=repeats,
         polylines=flat.polylines,
         unsupported=unsupported,
         texts=texts,
@@ -102,6 +107,7 @@ def _flatten(opened: Opened, rules: LayerRules, limits: ValidationLimits) -> Loa
         recovered=opened.recovered,
         recovery_notes=opened.recovery_notes,
         unfixed_errors=opened.unfixed_errors,
+        decimal_commas=opened.decimal_commas,
         entities=flat.entities,
         ignored=flat.ignored,
         fills=flat.fills,

@@ -7,6 +7,7 @@ the file's own header text; a binary DXF has no text to scan and its parsed head
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ezdxf import recover
+from ezdxf.filemanagement import read as read_text
 from ezdxf.filemanagement import readfile
 
 log = logging.getLogger(__name__)
@@ -86,6 +88,7 @@ class Opened:
     recovered: bool = False
     recovery_notes: tuple[str, ...] = field(default_factory=tuple)  # what ezdxf.recover fixed
     unfixed_errors: int = 0
+    decimal_commas: int = 0  # numbers written "2,5" (some exporters in French/German locales), read as 2.5
 
 
 def sniff(path: Path) -> str:
@@ -114,27 +117,63 @@ def open_dxf(path: Path) -> Opened:
     try:
         kind = sniff(path)
     except OSError as exc:
-        raise DxfLoadError("DXF_UNREADABLE", str(exc)) from None
+        log.info("cannot open %s: %s", path.name, exc)
+        raise DxfLoadError("DXF_UNREADABLE", "os") from None
     if kind not in ("dxf", "binary-dxf"):
         raise DxfLoadError("DXF_NOT_DXF", kind, looks_like=kind)
     recovered, unfixed = False, 0
     notes: tuple[str, ...] = ()
+    commas = _with_decimal_points(path) if kind == "dxf" else None
+    if commas is not None:
+        text, count = commas
+        try:
+            doc = read_text(io.StringIO(text))
+        except Exception as exc:  # untrusted input: any failure means "cannot be read", never a crash
+            log.info("%s with decimal commas unreadable: %s", path.name, exc)
+            raise DxfLoadError("DXF_UNREADABLE", "decimal commas") from None
+        return Opened(doc, _units(path, doc, False), decimal_commas=count)
     try:
         doc = readfile(str(path))
     except OSError as exc:
-        raise DxfLoadError("DXF_UNREADABLE", str(exc)) from None
+        log.info("cannot open %s: %s", path.name, exc)
+        raise DxfLoadError("DXF_UNREADABLE", "os") from None
     except Exception as first:  # untrusted input: ezdxf raises many types on damage; try the recover loader
         log.info("readfile failed on %s (%s), trying recover", path.name, first)
         try:
             doc, auditor = recover.readfile(str(path))
         except Exception as exc:  # everything here means "cannot be read", reported, never a crash
-            raise DxfLoadError("DXF_UNREADABLE", str(exc) or type(exc).__name__) from None
+            log.info("recover failed on %s: %s", path.name, exc)
+            raise DxfLoadError("DXF_UNREADABLE", type(exc).__name__) from None
         recovered = True
         notes = tuple(str(entry.message) for entry in auditor.fixes[:MAX_NOTES])
         unfixed = len(auditor.errors)
-        if not notes:
-            notes = (f"{type(first).__name__}: {first}"[:200],)
+        if not notes:  # the strict reader's complaint names Python internals: say what happened instead
+            notes = ("structure du fichier réparée à la lecture / file structure repaired while reading",)
     return Opened(doc, _units(path, doc, kind == "binary-dxf"), recovered, notes, unfixed)
+
+
+# group codes whose value is a real number (coordinates, distances, angles, scales)
+FLOAT_CODES = frozenset(
+    [*range(10, 60), *range(110, 150), *range(210, 240), *range(460, 470), *range(1010, 1060)]
+)
+COMMA_NUMBER = re.compile(rb"\n[ \t]*-?\d+,\d+(?:[eE][-+]?\d+)?[ \t]*\r?\n")
+COMMA_VALUE = re.compile(r"^\s*-?\d+,\d+(?:[eE][-+]?\d+)?\s*$")
+
+
+def _with_decimal_points(path: Path) -> tuple[str, int] | None:
+    """The file's text with "2,5" read as 2.5 in number fields, and how many there were; None when the
+    file has none (the usual case, left to ezdxf's own reader)."""
+    data = path.read_bytes()
+    if not COMMA_NUMBER.search(data):
+        return None
+    lines = data.decode("utf-8", errors="replace").splitlines()
+    count = 0
+    for index in range(1, len(lines), 2):
+        code = lines[index - 1].strip()
+        if code.lstrip("-").isdigit() and int(code) in FLOAT_CODES and COMMA_VALUE.match(lines[index]):
+            lines[index] = lines[index].replace(",", ".")
+            count += 1
+    return ("\n".join(lines) + "\n", count) if count else None
 
 
 HEADER_VAR = re.compile(rb"\$(INSUNITS|MEASUREMENT)\s*\r?\n\s*\d+\s*\r?\n\s*(-?\d+)")

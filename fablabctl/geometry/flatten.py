@@ -12,6 +12,7 @@ being followed. Entities on layer "0" or coloured BYBLOCK inside a block take th
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,8 @@ from ezdxf.lldxf.const import DXFError
 from numpy.typing import NDArray
 
 from fablabctl.geometry.operations import LayerRules, Operation
+
+log = logging.getLogger(__name__)
 
 FLATTEN_MM = 0.02
 # ezdxf turns arcs into cubic Béziers before flattening: with its default (4 per full circle) a
@@ -194,7 +197,8 @@ class Flattener:
         if context and context.handle:
             handle = context.handle
         layer = context.layer if context else "?"
-        damaged = f"{kind} (abîmée / damaged: {type(exc).__name__})"
+        log.info("damaged %s entity %s: %s", kind, handle, exc)
+        damaged = f"{kind} (abîmée / damaged)"
         self.result.skipped.append(Skipped(damaged, handle, layer, Operation.CUT))
 
     def _fill(self, hatch: Any, layer: str, colour: int, handle: str, op: Operation) -> None:
@@ -202,8 +206,8 @@ class Flattener:
 
         try:
             lines = hatch_scanlines(hatch, self.to_mm)
-        except ValueError as exc:  # too big a fill; damaged boundaries go to _damaged
-            self.result.skipped.append(Skipped(f"HATCH ({exc})"[:80], handle, layer, op))
+        except ValueError:  # too big a fill; damaged boundaries go to _damaged
+            self.result.skipped.append(Skipped("HATCH (trop grand / too large)", handle, layer, op))
             return
         self.result.fills += 1
         for line in lines:

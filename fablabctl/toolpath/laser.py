@@ -17,12 +17,14 @@ import numpy as np
 from fablabctl.geometry.contours import Contour
 from fablabctl.geometry.drawing import Extents, LoadedDrawing, load_drawing
 from fablabctl.geometry.dxf_read import DxfLoadError
+from fablabctl.geometry.joints import joint_depth
 from fablabctl.geometry.operations import LayerRules, default_rules
 from fablabctl.geometry.placement import Placement, place
 from fablabctl.specs import MachineSpec
 from fablabctl.toolpath.laser_estimate import RAPID_MM_MIN, move_time
 from fablabctl.toolpath.laser_gcode import needed_operations, write_job
 from fablabctl.toolpath.laser_order import Path2D, compensate_kerf, file_order, job_travel, order
+from fablabctl.toolpath.materials import Material
 from fablabctl.toolpath.materials import material as find_material
 from fablabctl.toolpath.result import ToolpathError, ToolpathResult
 from fablabctl.validation.limits import ValidationLimits
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 MAX_KERF_MM = 2.0
 FRAMING_MAX_FRACTION = 0.05  # framing at more than 5 % would mark the sheet
 FRAMING_FEED = 3000.0
+JOINT_TOLERANCE_MM = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +42,7 @@ class Plan:
     placement: Placement
     baseline: list[Path2D]  # the drawing as drawn: what ordering is measured against
     kerf_kept: int  # contours too small to compensate, cut as drawn
+    joint_depth_mm: float | None = None  # finger joints cut for this sheet thickness (None: no joints)
 
 
 def _read(dxf_path: Path, rules: LayerRules, limits: ValidationLimits) -> LoadedDrawing:
@@ -47,8 +51,8 @@ def _read(dxf_path: Path, rules: LayerRules, limits: ValidationLimits) -> Loaded
     except DxfLoadError as exc:
         raise ToolpathError(
             exc.code,
-            f"Ce DXF ne peut pas être lu ({exc.detail[:200]}) : validez-le pour savoir pourquoi.",
-            f"This DXF cannot be read ({exc.detail[:200]}): validate it to see why.",
+            "Ce DXF ne peut pas être lu : validez-le pour savoir pourquoi.",
+            "This DXF cannot be read: validate it to see why.",
         ) from None
 
 
@@ -97,7 +101,7 @@ def plan(
         for c in contours
     ]
     paths = order(placed)
-    return Plan(paths, placement, file_order(placed), kept)
+    return Plan(paths, placement, file_order(placed), kept, joint_depth(drawing.contours))
 
 
 def generate_laser_job(
@@ -113,6 +117,8 @@ def generate_laser_job(
 ) -> ToolpathResult:
     """Turn a DXF into a Grbl laser job for `material` (a key of the material library).
 
+    `kerf_mm` is applied as given (0: cut on the drawn lines); jobs and `fablabctl prepare` go through
+    `prepare_design`, which takes the material's kerf and press-fit allowance by default.
     `materials_file`: the lab's own library (entries added to or replacing the package's).
     """
     rules = rules or default_rules()
@@ -138,6 +144,7 @@ def generate_laser_job(
     }
     settings = {
         **mat.as_dict(machine),
+        "warnings": thickness_warnings(job.joint_depth_mm, mat),
         "kerf_mm": kerf_mm,
         "kerf_not_applied": job.kerf_kept,
         "rules": rules.describe(),
@@ -149,6 +156,21 @@ def generate_laser_job(
     }
     log.info("laser job %s: %d paths, %.0f s", out_path.name, len(job.paths), written.duration_s)
     return ToolpathResult(out_path, round(written.duration_s, 1), settings, estimates)
+
+
+def thickness_warnings(depth: float | None, mat: Material) -> list[dict[str, str]]:
+    """A box whose joints are cut for another sheet thickness does not close: say so before cutting."""
+    if depth is None or mat.thickness_mm is None or abs(depth - mat.thickness_mm) <= JOINT_TOLERANCE_MM:
+        return []
+    return [
+        {
+            "code": "JOINT_DEPTH_MISMATCH",
+            "fr": f"Les tenons de ce dessin sont prévus pour une planche de {depth:g} mm, le matériau "
+            f"« {mat.key} » fait {mat.thickness_mm:g} mm : l'assemblage ne fermera pas.",
+            "en": f"This drawing's finger joints are cut for a {depth:g} mm sheet, material "
+            f"'{mat.key}' is {mat.thickness_mm:g} mm thick: the joints will not close.",
+        }
+    ]
 
 
 def generate_framing(

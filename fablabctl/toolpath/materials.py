@@ -5,9 +5,11 @@
 
 from __future__ import annotations
 
+import logging
 import math
+import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +18,27 @@ from fablabctl.i18n import Text
 from fablabctl.specs import MachineSpec
 from fablabctl.toolpath.result import ToolpathError
 
+log = logging.getLogger(__name__)
 PACKAGE_MATERIALS = Path(__file__).with_name("materials.toml")
 OPERATIONS = (Operation.CUT, Operation.ENGRAVE, Operation.SCORE)
-MATERIAL_KEYS = frozenset({"fr", "en", "air_assist", "cut", "engrave", "score", "thickness_mm"})
+MATERIAL_KEYS = frozenset(
+    {
+        "fr",
+        "en",
+        "air_assist",
+        "cut",
+        "engrave",
+        "score",
+        "thickness_mm",
+        "kerf_mm",
+        "kerf_by_machine",
+        "press_fit_mm",
+        "sources",
+    }
+)
+SOURCES = ("diode", "co2")
+MAX_KERF_MM = 2.0
+MAX_PRESS_FIT_MM = 0.5
 SETTING_KEYS = frozenset({"speed", "power", "passes"})
 MAX_SPEED = 60_000.0  # mm/min: faster than any hobby laser gantry, a typo beyond
 MAX_PASSES = 20
@@ -41,6 +61,15 @@ class Material:
     air_assist: bool
     settings: dict[Operation, Setting]
     thickness_mm: float | None = None
+    kerf_mm: float = 0.0  # width of the cut on this material (the site's laser)
+    kerf_by_machine: dict[str, float] = field(default_factory=dict)  # machine name -> its kerf here
+    press_fit_mm: float = 0.0  # extra offset so finger joints press together (tabs wider, slots narrower)
+    sources: tuple[str, ...] = SOURCES  # laser sources that can cut it (a diode cannot cut clear acrylic)
+
+    def kerf_for(self, machine: MachineSpec) -> float:
+        """The kerf to compensate by default on `machine`: its own measured kerf on this material,
+        else the material's, plus the press-fit allowance (0 for parts that do not join)."""
+        return round(self.kerf_by_machine.get(machine.name, self.kerf_mm) + self.press_fit_mm, 4)
 
     def s_value(self, operation: Operation, machine: MachineSpec) -> int:
         """The S word: power x the machine's full-power S ($30), never above the machine's own cap."""
@@ -103,7 +132,34 @@ def parse_material(key: str, raw: object) -> Material:
     thickness = raw.get("thickness_mm")
     if thickness is not None:
         thickness = _number(raw, "thickness_mm", where)
-    return Material(key, Text(str(raw.get("fr", key)), str(raw.get("en", key))), air, settings, thickness)
+    kerf = _number(raw, "kerf_mm", where) if "kerf_mm" in raw else 0.0
+    fit = _number(raw, "press_fit_mm", where) if "press_fit_mm" in raw else 0.0
+    if not 0 <= kerf <= MAX_KERF_MM:
+        raise MaterialError(f"{where}.kerf_mm = {kerf:g}: mm, between 0 and {MAX_KERF_MM:g}")
+    if not 0 <= fit <= MAX_PRESS_FIT_MM:
+        raise MaterialError(f"{where}.press_fit_mm = {fit:g}: mm, between 0 and {MAX_PRESS_FIT_MM:g}")
+    by_machine_raw = raw.get("kerf_by_machine", {})
+    if not isinstance(by_machine_raw, dict):
+        raise MaterialError(f"{where}.kerf_by_machine: expected {{ machine-name = kerf_mm, ... }}")
+    by_machine = {
+        str(name): _number(by_machine_raw, name, f"{where}.kerf_by_machine") for name in by_machine_raw
+    }
+    if any(not 0 <= v <= MAX_KERF_MM for v in by_machine.values()):
+        raise MaterialError(f"{where}.kerf_by_machine: kerfs between 0 and {MAX_KERF_MM:g} mm")
+    sources = raw.get("sources", list(SOURCES))
+    if not isinstance(sources, list) or not sources or any(s not in SOURCES for s in sources):
+        raise MaterialError(f"{where}.sources = {sources!r}: a list among {list(SOURCES)}")
+    return Material(
+        key,
+        Text(str(raw.get("fr", key)), str(raw.get("en", key))),
+        air,
+        settings,
+        thickness,
+        kerf,
+        by_machine,
+        fit,
+        tuple(sources),
+    )
 
 
 def _read(path: Path) -> dict[str, Material]:
@@ -111,10 +167,20 @@ def _read(path: Path) -> dict[str, Material]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         return {key: parse_material(key, raw) for key, raw in data.items()}
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, MaterialError) as exc:
+        # the file's place stays on the server (log); the person is told which file and what is wrong
+        log.warning("invalid material library %s: %s", path, exc)
+        which_fr = "intégrée" if path == PACKAGE_MATERIALS else "du site (materials.toml)"
+        which_en = "built-in" if path == PACKAGE_MATERIALS else "site's (materials.toml)"
+        if isinstance(exc, MaterialError):
+            reason = str(exc)
+        elif line := re.search(r"at line (\d+)", str(exc)):
+            reason = f"TOML invalide ligne {line.group(1)} / invalid TOML at line {line.group(1)}"
+        else:
+            reason = "fichier illisible / unreadable file"
         raise ToolpathError(
             "MATERIALS_INVALID",
-            f"Bibliothèque de matériaux invalide ({path}) : {exc}",
-            f"Invalid material library ({path}): {exc}",
+            f"Bibliothèque de matériaux {which_fr} invalide : {reason}",
+            f"Invalid {which_en} material library: {reason}",
         ) from None
 
 

@@ -27,13 +27,18 @@ def prepare_design(
     cache_dir: Path,
     quality: str = "normal",
     copies: int = 1,
-    kerf_mm: float = 0.0,
+    kerf_mm: float | None = None,
     slicer_timeout_s: float = 600.0,
     data_dir: Path | None = None,
     limits: ValidationLimits | None = None,
 ) -> ToolpathResult:
+    """`kerf_mm` None (the default, what jobs use): the material's kerf on this machine with its
+    press-fit allowance (`default_kerf`). A design that validation refuses is refused here too,
+    with the same message: preparation never makes G-code from a file the report calls broken."""
     limits = limits or ValidationLimits()
     kind = family(detect_type(path))
+    if kind in ("stl", "dxf"):
+        _refuse_what_validation_refuses(path, machine, limits)
     if kind == "stl":
         if machine.kind != "printer":
             raise _wrong_machine("STL", machine)
@@ -54,6 +59,9 @@ def prepare_design(
             raise _wrong_machine("DXF", machine)
         from fablabctl.toolpath.laser import generate_laser_job
 
+        materials_file = data_dir / "materials.toml" if data_dir else None
+        if kerf_mm is None:
+            kerf_mm = default_kerf(material, machine, materials_file)
         digest = hashlib.sha256(path.read_bytes()).hexdigest()[:24]
         out = cache_dir / "laser" / f"{digest}-{machine.name}-{material}-{kerf_mm:g}.nc"
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -65,7 +73,7 @@ def prepare_design(
                 out_path=partial,
                 kerf_mm=kerf_mm,
                 limits=limits,
-                materials_file=data_dir / "materials.toml" if data_dir else None,
+                materials_file=materials_file,
             )
         result = dataclasses.replace(generated, gcode_path=out)
     elif kind == "gcode":
@@ -83,6 +91,25 @@ def prepare_design(
             "This file is neither STL, DXF nor G-code.",
         )
     return _checked(result, machine, limits)
+
+
+def default_kerf(material: str, machine: MachineSpec, materials_file: Path | None = None) -> float:
+    """The kerf a laser job compensates when nobody says otherwise: the material's measured kerf on
+    this machine (`kerf_by_machine`, else `kerf_mm`) plus its press-fit allowance."""
+    from fablabctl.toolpath.materials import material as find_material
+
+    return find_material(material, materials_file).kerf_for(machine)
+
+
+def _refuse_what_validation_refuses(path: Path, machine: MachineSpec, limits: ValidationLimits) -> None:
+    from fablabctl.validation.validate import validate_file
+
+    report = validate_file(path, machines=[machine], limits=limits)
+    if report.errors:
+        first = report.errors[0]
+        more_fr = f" (et {len(report.errors) - 1} autre(s) problème(s))" if len(report.errors) > 1 else ""
+        more_en = f" (and {len(report.errors) - 1} more problem(s))" if len(report.errors) > 1 else ""
+        raise ToolpathError(first.code, first.message.fr + more_fr, first.message.en + more_en)
 
 
 def _checked(result: ToolpathResult, machine: MachineSpec, limits: ValidationLimits) -> ToolpathResult:

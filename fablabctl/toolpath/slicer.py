@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import resource
 import shutil
@@ -17,9 +18,11 @@ from pathlib import Path
 
 from fablabctl.files import write_atomic, written_aside
 from fablabctl.specs import MachineSpec
+from fablabctl.toolpath.mesh_stage import stage_stl
 from fablabctl.toolpath.profiles import Profile, compose
 from fablabctl.toolpath.result import ToolpathError, ToolpathResult
 
+log = logging.getLogger(__name__)
 SLICER = "prusa-slicer"
 MEMORY_LIMIT = 4 * 1024**3
 TIME = re.compile(r"^; estimated printing time \(normal mode\) = (.+)$", re.M)
@@ -95,13 +98,17 @@ def slice_stl(
         "quality": quality,
         "copies": copies,
     }
-    if gcode.is_file() and meta.is_file():
-        estimates = json.loads(meta.read_text())
-        return ToolpathResult(gcode, estimates.get("duration_s", 0.0), settings, estimates, cached=True)
     staged = folder / f"{design}.stl"  # stored designs have no extension; PrusaSlicer goes by the name
-    if not staged.is_file():
-        with written_aside(staged) as partial:
-            shutil.copyfile(stl, partial)
+    fixes_file = folder / f"{design}.fixes.json"
+    if gcode.is_file() and meta.is_file() and fixes_file.is_file():
+        estimates = json.loads(meta.read_text())
+        settings["mesh_fixes"] = json.loads(fixes_file.read_text())
+        return ToolpathResult(gcode, estimates.get("duration_s", 0.0), settings, estimates, cached=True)
+    if not staged.is_file() or not fixes_file.is_file():
+        with written_aside(staged) as partial:  # what validation promised preparation fixes, fixed
+            fixes = stage_stl(stl, partial)
+        write_atomic(fixes_file, json.dumps(fixes))
+    settings["mesh_fixes"] = json.loads(fixes_file.read_text())
     with written_aside(gcode) as partial:
         _run_slicer(staged, profile, machine, copies, partial, folder, timeout_s)
     estimates = parse_estimates(_tail(gcode))
@@ -146,9 +153,35 @@ def _run_slicer(
             for line in (done.stderr + done.stdout).splitlines()
             if line.strip() and "[trace]" not in line
         ]
-        reason = (lines[-1] if lines else f"exit status {done.returncode}")[:300]
+        # the slicer's own words name server paths: they go to the log, the person gets a reason
+        log.warning("PrusaSlicer failed (exit %s): %s", done.returncode, " | ".join(lines[-5:])[:2000])
+        fr, en = _slicer_reason("\n".join(lines))
         raise ToolpathError(
             "SLICER_FAILED",
-            f"Le trancheur n'a pas pu découper ce fichier : {reason}",
-            f"The slicer could not slice this file: {reason}",
+            f"Le trancheur n'a pas pu découper ce fichier : {fr}",
+            f"The slicer could not slice this file: {en}",
         )
+
+
+def _slicer_reason(output: str) -> tuple[str, str]:
+    """What PrusaSlicer's complaint means, in words a tigiste can act on (never its raw text)."""
+    text = output.lower()
+    if "outside" in text or "print volume" in text or "bed" in text:
+        return (
+            "la pièce dépasse du plateau une fois posée. Réduisez-la ou tournez-la.",
+            "the part does not fit the bed once placed. Scale it down or turn it.",
+        )
+    if "empty" in text or "no extrusion" in text or "nothing to print" in text:
+        return (
+            "rien à imprimer (pièce trop fine ou trop petite pour la buse). Épaississez-la.",
+            "nothing to print (the part is too thin or too small for the nozzle). Make it thicker.",
+        )
+    if "manifold" in text or "open edges" in text or "repair" in text:
+        return (
+            "le maillage est abîmé. Validez le fichier et proposez la réparation automatique.",
+            "the mesh is damaged. Validate the file and offer the automatic repair.",
+        )
+    return (
+        "le trancheur s'est arrêté. Validez le fichier ; si le rapport est bon, prévenez un formateur.",
+        "the slicer stopped. Validate the file; if the report is fine, tell a trainer.",
+    )

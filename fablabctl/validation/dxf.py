@@ -97,8 +97,8 @@ def _load_error(exc: DxfLoadError, limits: ValidationLimits) -> Finding:
         "DXF_UNREADABLE",
         E,
         Text(
-            f"Ce fichier DXF est illisible, même en mode réparation : {exc.detail[:200]}",
-            f"This DXF file cannot be read, even in repair mode: {exc.detail[:200]}",
+            "Ce fichier DXF est illisible, même en mode réparation : sa structure est abîmée.",
+            "This DXF file cannot be read, even in repair mode: its structure is damaged.",
         ),
         REEXPORT,
     )
@@ -112,18 +112,37 @@ def _document_findings(drawing: LoadedDrawing, report: Report) -> None:
 
 
 def _recovery(drawing: LoadedDrawing, report: Report) -> None:
+    if drawing.decimal_commas:
+        report.add(
+            Finding(
+                "DXF_DECIMAL_COMMAS",
+                W,
+                Text(
+                    f"{drawing.decimal_commas} nombres sont écrits avec une virgule décimale (« 2,5 ») au "
+                    "lieu d'un point : ils ont été lus comme tels (2,5 = 2.5). Vérifiez les dimensions.",
+                    f"{drawing.decimal_commas} numbers are written with a decimal comma ('2,5') instead of "
+                    "a point: they were read as such (2,5 = 2.5). Check the dimensions.",
+                ),
+                Text(
+                    "Réexportez le DXF avec un point décimal (réglages régionaux du logiciel de dessin).",
+                    "Export the DXF again with a decimal point (the drawing software's regional settings).",
+                ),
+                {"numbers": drawing.decimal_commas},
+            )
+        )
     if not drawing.recovered:
         return
-    notes = "; ".join(drawing.recovery_notes[:5])
     report.add(
         Finding(
             "DXF_RECOVERED",
             W,
             Text(
                 f"Fichier abîmé, lu en mode réparation ({len(drawing.recovery_notes)} correction(s), "
-                f"{drawing.unfixed_errors} erreur(s) non corrigée(s)) : vérifiez l'aperçu. Réparé : {notes}",
+                f"{drawing.unfixed_errors} erreur(s) non corrigée(s)) : vérifiez les dimensions et les "
+                "contours de ce rapport.",
                 f"Damaged file read in repair mode ({len(drawing.recovery_notes)} fix(es), "
-                f"{drawing.unfixed_errors} unfixed error(s)): check the preview. Fixed: {notes}",
+                f"{drawing.unfixed_errors} unfixed error(s)): check the dimensions and contours in this "
+                "report.",
             ),
             REEXPORT,
             {"fixes": list(drawing.recovery_notes), "errors": drawing.unfixed_errors},

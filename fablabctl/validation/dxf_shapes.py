@@ -54,7 +54,14 @@ def shape_findings(drawing: LoadedDrawing, machines: Sequence[MachineSpec], repo
     segs = Segments.of(contours)
     lengths = segs.per_contour(segs.lengths)
     _open_contours(contours, report)
-    _twice(contours, segs, lengths, report)
+    if drawing.repeats:  # pieces drawn twice are cut once, but said: the drawing has them twice
+        copies = [
+            Contour(p.points, False, p.operation, p.layer, p.colour, (p.handle,)) for p in drawing.repeats
+        ]
+        both = Segments.of(contours + copies)
+        _twice(contours + copies, both, both.per_contour(both.lengths), report, dropped=len(copies))
+    else:
+        _twice(contours, segs, lengths, report)
     _tiny(contours, segs, report)
     _nesting_and_lengths(contours, segs, lengths, report)
     extents = drawing.extents
@@ -97,8 +104,12 @@ def _open_contours(contours: list[Contour], report: Report) -> None:
     report.metrics["open_cut_contours"] = len(open_cuts)
 
 
-def _twice(contours: list[Contour], segs: Segments, lengths: np.ndarray, report: Report) -> None:
+def _twice(
+    contours: list[Contour], segs: Segments, lengths: np.ndarray, report: Report, dropped: int = 0
+) -> None:
     overlaps = overlapping_segments(segs)
+    kept_fr = f" La préparation ne découpe qu'une fois les {dropped} tracé(s) identique(s)." * bool(dropped)
+    kept_en = f" Preparation cuts the {dropped} identical piece(s) only once." * bool(dropped)
     if overlaps.count and overlaps.owners and overlaps.point:
         a, b = (contours[i] for i in overlaps.owners)
         report.add(
@@ -107,9 +118,11 @@ def _twice(contours: list[Contour], segs: Segments, lengths: np.ndarray, report:
                 W,
                 Text(
                     f"{overlaps.count} segment(s) tracé(s) en double ou superposé(s), par ex. près de "
-                    f"({overlaps.point[0]:.1f} ; {overlaps.point[1]:.1f}) : le laser brûlerait deux fois.",
+                    f"({overlaps.point[0]:.1f} ; {overlaps.point[1]:.1f}) : le laser brûlerait deux fois."
+                    + kept_fr,
                     f"{overlaps.count} segment(s) drawn twice or overlapping, e.g. near "
-                    f"({overlaps.point[0]:.1f}, {overlaps.point[1]:.1f}): the laser would burn twice.",
+                    f"({overlaps.point[0]:.1f}, {overlaps.point[1]:.1f}): the laser would burn twice."
+                    + kept_en,
                 ),
                 Text(
                     "Supprimez les doublons (LibreCAD : Outils > Supprimer les doublons ; "

@@ -19,6 +19,7 @@ from fablabctl.validation.stl_shape import (
     boundary_loops,
     duplicate_face_indices,
     edge_use,
+    oriented,
     overhang_share,
     thin_wall_points,
     unit_guess,
@@ -91,11 +92,26 @@ def load_mesh(
                     f"{int(flipped.sum())} stored normals contradict the vertex order.",
                 ),
                 Text(
-                    "Les trancheurs recalculent les normales ; réexportez si l'aperçu est étrange.",
-                    "Slicers recompute normals; re-export if the preview looks odd.",
+                    "Rien à faire : la préparation recalcule les normales depuis l'ordre des sommets.",
+                    "Nothing to do: preparation recomputes the normals from the vertex order.",
                 ),
                 {"faces": np.nonzero(flipped)[0][:MAX_LISTED].tolist()},
                 repairable=True,
+            )
+        )
+    zero = stored_len < 1e-9
+    if zero.all() or (zero.any() and zero.sum() >= 0.5 * len(zero)):
+        report.add(
+            Finding(
+                "STL_ZERO_NORMALS",
+                INFO,
+                Text(
+                    f"{int(zero.sum())} normales enregistrées sont nulles : la préparation recalcule les "
+                    "normales depuis l'ordre des sommets avant de trancher.",
+                    f"{int(zero.sum())} stored normals are zero: preparation recomputes the normals from "
+                    "the vertex order before slicing.",
+                ),
+                location={"faces": np.nonzero(zero)[0][:MAX_LISTED].tolist()},
             )
         )
     return mesh
@@ -197,19 +213,20 @@ def check_closed(mesh: trimesh.Trimesh, report: Report) -> bool:
         report.add(
             Finding(
                 "STL_INCONSISTENT_WINDING",
-                E,
+                W,
                 Text(
-                    "L'orientation des triangles est incohérente : certaines faces sont à l'envers.",
-                    "Triangle orientation is inconsistent: some faces are inside out.",
+                    "L'orientation des triangles est incohérente : certaines faces sont à l'envers. "
+                    "La préparation les retourne avant de trancher, comme tout trancheur.",
+                    "Triangle orientation is inconsistent: some faces are inside out. "
+                    "Preparation turns them before slicing, as every slicer does.",
                 ),
                 Text(
-                    "Réparation automatique possible (réorientation des faces).",
-                    "Can be repaired (faces reoriented).",
+                    "Rien à faire pour imprimer ; réparation automatique possible pour un fichier propre.",
+                    "Nothing to do to print; an automatic repair gives a clean file.",
                 ),
                 repairable=True,
             )
         )
-        return False
     return not loops and not shared
 
 
@@ -237,19 +254,21 @@ def check_volume(mesh: trimesh.Trimesh, closed: bool, report: Report) -> None:
         report.add(
             Finding(
                 "STL_INVERTED_NORMALS",
-                E,
+                W,
                 Text(
-                    "Le solide est « retourné » : toutes ses faces pointent vers l'intérieur.",
-                    "The solid is inside out: all its faces point inwards.",
+                    "Le solide est « retourné » : toutes ses faces pointent vers l'intérieur. "
+                    "La préparation le retourne avant de trancher, comme tout trancheur.",
+                    "The solid is inside out: all its faces point inwards. "
+                    "Preparation turns it before slicing, as every slicer does.",
                 ),
                 Text(
-                    "Réparation automatique possible (inversion des faces).",
-                    "Can be repaired (faces flipped).",
+                    "Rien à faire pour imprimer ; réparation automatique possible pour un fichier propre.",
+                    "Nothing to do to print; an automatic repair gives a clean file.",
                 ),
                 repairable=True,
             )
         )
-    elif volume < 1e-6:
+    if abs(volume) < 1e-6:
         report.add(
             Finding(
                 "STL_ZERO_VOLUME",
@@ -381,9 +400,10 @@ def validate_stl(
         return report
     check_faces(mesh, report)
     closed = check_closed(mesh, report)
-    check_volume(mesh, closed, report)
+    # mixed winding: measured as the slicer will see it (turned), the warning above says so
+    check_volume(oriented(mesh) if closed and not mesh.is_winding_consistent else mesh, closed, report)
     report.metrics["surface_mm2"] = round(float(mesh.area), 2)
     check_size(mesh, machines, report)
     if closed:
-        check_printability(mesh, machines, report)
+        check_printability(oriented(mesh), machines, report)
     return report

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import trimesh
 from numpy.typing import NDArray
-from scipy.spatial import cKDTree
+from scipy.spatial import QhullError, cKDTree
 
 from fablabctl.specs import MachineSpec
 
@@ -47,7 +47,10 @@ def bed_fit(mesh: trimesh.Trimesh, machine: MachineSpec) -> Fit:
         hull = mesh.vertices[:, :2]
         if np.ptp(hull, axis=0).min() <= 0:  # a flat line: no rectangle to turn
             return Fit(False)
-        _, rect = trimesh.bounds.oriented_bounds_2D(hull)  # type: ignore[no-untyped-call]
+        try:
+            _, rect = trimesh.bounds.oriented_bounds_2D(hull)  # type: ignore[no-untyped-call]
+        except (QhullError, ValueError):  # footprint degenerate (collinear points): nothing to turn
+            return Fit(False)
         w, d = float(rect[0]), float(rect[1])
         theta = np.radians(np.linspace(0.0, 90.0, 181))
         across = w * np.cos(theta) + d * np.sin(theta)
@@ -149,3 +152,14 @@ def boundary_loops(open_edges: NDArray[np.int64]) -> list[NDArray[np.int64]]:
     graph = nx.Graph()
     graph.add_edges_from(map(tuple, open_edges.tolist()))
     return [np.fromiter(component, dtype=np.int64) for component in nx.connected_components(graph)]
+
+
+def oriented(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
+    """The mesh as a slicer reads it: winding made consistent, each closed solid facing outwards."""
+    if mesh.is_winding_consistent and (not mesh.is_watertight or mesh.volume >= 0):
+        return mesh
+    turned = mesh.copy()
+    trimesh.repair.fix_winding(turned)  # type: ignore[no-untyped-call]
+    if turned.is_watertight and turned.volume < 0:
+        turned.invert()
+    return turned

@@ -43,3 +43,31 @@ def test_repair_is_for_stl_only(client: TestClient, headers: Headers, tmp_path: 
     response = client.post(f"/api/v1/designs/{uploaded['id']}/repair", headers=alice)
     assert response.status_code == 422
     assert response.json()["code"] == "REPAIR_NOT_AVAILABLE"
+
+
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "stl"
+
+
+def test_repair_never_returns_a_worse_mesh(client: TestClient, headers: Headers) -> None:
+    """A valid file whose only warning is degenerate faces stays closed, with its volume; a file no
+    repair can fix is kept as it is, and the answer says so (no new design)."""
+    alice = headers("tigiste")
+    frame = (CORPUS / "beehive__nuc_frame.stl").read_bytes()
+    uploaded = client.post("/api/v1/designs", files={"file": ("cadre.stl", frame)}, headers=alice).json()
+    assert uploaded["ok"] and {f["code"] for f in uploaded["report"]["findings"]} == {"STL_DEGENERATE_FACES"}
+    response = client.post(f"/api/v1/designs/{uploaded['id']}/repair", headers=alice)
+    assert response.status_code == 201, response.text
+    repaired = response.json()
+    assert repaired["ok"] and repaired["report"]["findings"] == []
+    volume = uploaded["report"]["metrics"]["volume_mm3"]
+    assert abs(repaired["report"]["metrics"]["volume_mm3"] - volume) < 1e-6 * volume
+    again = client.post(f"/api/v1/designs/{repaired['id']}/repair", headers=alice)
+    assert again.status_code == 422 and again.json()["code"] == "REPAIR_NOT_BETTER"
+
+    soup = (CORPUS / "trimesh__soup.stl").read_bytes()
+    loose = client.post("/api/v1/designs", files={"file": ("soupe.stl", soup)}, headers=alice).json()
+    before = len(client.get("/api/v1/designs", headers=alice).json())
+    refused = client.post(f"/api/v1/designs/{loose['id']}/repair", headers=alice)
+    assert refused.status_code == 422 and refused.json()["code"] == "REPAIR_NOT_BETTER"
+    assert "conservé" in refused.json()["message"] or "kept" in refused.json()["message"]
+    assert len(client.get("/api/v1/designs", headers=alice).json()) == before

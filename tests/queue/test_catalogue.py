@@ -4,13 +4,21 @@ starting a cohort's project shares its parts among the tigistes."""
 from __future__ import annotations
 
 import logging
+import tomllib
 from pathlib import Path
 
 import pytest
+import shapely
+from shapely.geometry import Polygon
 
+from fablabctl.geometry.drawing import load_drawing
+from fablabctl.geometry.joints import joint_depth
 from fablabctl.queue.catalogue import CatalogueError, load_catalogue, load_project, project_parts
 from fablabctl.specs import DEFAULT_LASER, DEFAULT_PRINTER
+from fablabctl.toolpath.materials import load_materials
+from fablabctl.validation.limits import ValidationLimits
 from fablabctl.validation.validate import validate_file
+from tests.geometry.assembly import joints, panel_shape, place_box
 from tests.queue.conftest import Lab
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,3 +101,94 @@ def test_starting_a_project_shares_its_parts(lab: Lab) -> None:
     assert denied.status_code == 403
     catalogue = lab.call("lea", "GET", "/projects")
     assert {p["id"] for p in catalogue} >= {"ruche-pedagogique"}
+
+
+# --- the projects build real objects (issue 12) ---
+
+LIBRARY = load_materials()
+LASER_PARTS = [(pid, part) for pid, part in PARTS if part.kind == "laser"]
+RAW_PARTS = {
+    (pid, part["design"]): part
+    for pid, project in CATALOGUE.items()
+    for part in tomllib.loads((ROOT / "jobs" / f"{pid}.toml").read_text(encoding="utf-8"))["parts"]
+}
+BOXES = {"ruche": "ruche-pedagogique", "bungalow": "bungalow-a-insectes"}
+ROOF_CLEARANCE_MM = 0.4  # the roof's slots, on purpose, so that it lifts off
+
+
+def _thickness(project: str, folder: str) -> float:
+    part = next(p for p in CATALOGUE[project].parts if p.design.parent.name == folder)
+    thickness = LIBRARY[part.material].thickness_mm
+    assert thickness is not None
+    return thickness
+
+
+@pytest.mark.parametrize(
+    ("project", "part"), LASER_PARTS, ids=[f"{p}:{x.design.name}" for p, x in LASER_PARTS]
+)
+def test_every_laser_part_can_be_cut_by_the_laser_it_names(project: str, part) -> None:  # type: ignore[no-untyped-def]
+    assert part.material in LIBRARY, f"{part.material} is not in materials.toml"
+    material = LIBRARY[part.material]
+    source = RAW_PARTS[(project, str(part.design.relative_to(ROOT / "designs")))].get("laser", "diode")
+    assert source in material.sources, (
+        f"{part.design.name}: {part.material} cannot be cut by a {source} laser"
+    )
+    if source == "diode":  # the site's default laser (the mobile lab's diode) takes it
+        assert part.material in DEFAULT_LASER.materials
+
+
+@pytest.mark.parametrize(
+    ("project", "part"), LASER_PARTS, ids=[f"{p}:{x.design.name}" for p, x in LASER_PARTS]
+)
+def test_joints_are_cut_for_the_sheet_they_are_cut_from(project: str, part) -> None:  # type: ignore[no-untyped-def]
+    depth = joint_depth(load_drawing(part.design, limits=ValidationLimits()).contours)
+    thickness = LIBRARY[part.material].thickness_mm
+    assert depth is None or depth == pytest.approx(thickness, abs=0.05), (part.design.name, depth, thickness)
+
+
+@pytest.mark.parametrize("folder", sorted(BOXES))
+def test_the_boxes_close_every_joint_filled_once(folder: str) -> None:
+    t = _thickness(BOXES[folder], folder)
+    panels = place_box(ROOT / "designs" / folder, t)
+    found = joints(panels)
+    walls = {"face", "dos", "cote gauche", "cote droit"}
+    pairs = {frozenset((j.first, j.second)) for j in found}
+    for wall in walls:  # every wall sits in the floor; front and back hold both sides
+        assert frozenset(("fond", wall)) in pairs
+    for side in ("cote gauche", "cote droit"):
+        assert {frozenset(("face", side)), frozenset(("dos", side))} <= pairs
+    for joint in found:
+        assert joint.overlap_mm3 == 0, joint
+        if "toit" in (joint.first, joint.second):  # loose on purpose: two slot ends per tab
+            assert joint.gap_mm3 <= 2 * 2 * ROOF_CLEARANCE_MM * t * t * 1.05, joint
+        else:
+            assert joint.gap_mm3 == 0, joint
+    roof = [j for j in found if "toit" in (j.first, j.second)]
+    assert {j.first for j in roof} == {"face", "dos"}, "the roof is located by the front and back"
+
+
+def test_the_window_screws_sit_in_the_overlap_with_margin() -> None:
+    back = panel_shape(ROOT / "designs" / "ruche" / "dos.dxf")
+    opening = Polygon(back.interiors[0])
+    pane_drawing = load_drawing(ROOT / "designs" / "ruche" / "fenetre.dxf", limits=ValidationLimits())
+    pane = panel_shape(ROOT / "designs" / "ruche" / "fenetre.dxf")
+    screws = [Polygon(h) for h in pane.interiors]
+    assert len(screws) == 4 and len(pane_drawing.contours) == 5
+    # the pane centred on the opening, on the inside of the back
+    dx = opening.centroid.x - pane.centroid.x
+    dy = opening.centroid.y - pane.centroid.y
+    placed = shapely.affinity.translate(pane, dx, dy)
+    assert Polygon(placed.exterior).contains(opening.buffer(8.0)), "the pane covers the opening by 8 mm+"
+    for screw in screws:
+        hole = shapely.affinity.translate(screw, dx, dy)
+        assert back.contains(hole.buffer(3.0)), "a screw must bite 3 mm of plywood all round"
+        assert Polygon(placed.exterior).contains(hole.buffer(3.0)), "and stay 3 mm inside the pane"
+
+
+def test_the_observation_window_is_clear_acrylic_cut_on_a_co2_laser() -> None:
+    """A diode laser's beam goes through clear acrylic: the window names the laser it needs, and the
+    default (diode) laser does not offer the material, so no diode machine is ever given the job."""
+    window = RAW_PARTS[("ruche-pedagogique", "ruche/fenetre.dxf")]
+    material = LIBRARY[window["material"]]
+    assert "transparent" in material.name.fr and "diode" not in material.sources
+    assert window.get("laser") == "co2" and window["material"] not in DEFAULT_LASER.materials

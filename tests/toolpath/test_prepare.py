@@ -11,8 +11,10 @@ import pytest
 
 from fablabctl.specs import DEFAULT_LASER, DEFAULT_PRINTER
 from fablabctl.toolpath.materials import load_materials
-from fablabctl.toolpath.prepare import prepare_design
+from fablabctl.toolpath.prepare import _checked, prepare_design
 from fablabctl.toolpath.result import ToolpathError
+from fablabctl.toolpath.slicer import slice_stl
+from fablabctl.validation.limits import ValidationLimits
 from tests.validation import cases
 
 ENV = {**os.environ, "COLUMNS": "200"}
@@ -62,6 +64,10 @@ def test_unsafe_results_never_leave(tmp_path: Path) -> None:
     huge = cases.huge_part(tmp_path / "huge.stl")  # the slicer happily slices what the bed cannot hold
     with pytest.raises(ToolpathError) as info:
         prepare_design(huge, machine=DEFAULT_PRINTER, material="PLA", cache_dir=tmp_path)
+    assert info.value.code == "STL_TOO_LARGE_FOR_BED"  # refused as validation refuses it, before slicing
+    sliced = slice_stl(huge, machine=DEFAULT_PRINTER, material="PLA", cache_dir=tmp_path)
+    with pytest.raises(ToolpathError) as info:  # and were it sliced, the safety policy stops it
+        _checked(sliced, DEFAULT_PRINTER, ValidationLimits())
     assert info.value.code == "GCODE_REFUSED" and "work area" in info.value.message_en
     gcode = tmp_path / "hot.gcode"
     gcode.write_text("M104 S300\nG1 X10 E1\n")

@@ -33,7 +33,11 @@ def test_facts(name: str) -> None:
         assert report.codes == {"DXF_UNREADABLE"}
         return
     assert "DXF_UNREADABLE" not in report.codes
-    assert ("DXF_RECOVERED" in report.codes) == (row["load"] == "recover")
+    commas = "DXF_DECIMAL_COMMAS" in report.codes
+    if commas:  # read with decimal points; FACTS measured ezdxf's recovery, which cut "2,5" to 2.0
+        assert row["load"] == "recover" and "DXF_RECOVERED" not in report.codes
+    else:
+        assert ("DXF_RECOVERED" in report.codes) == (row["load"] == "recover")
     units = row["insunits"]
     if units in ("absent", "0"):
         assert "DXF_UNITLESS" in report.codes
@@ -45,7 +49,7 @@ def test_facts(name: str) -> None:
     if row["extents"] == "empty":
         assert "DXF_EMPTY" in report.codes
     size = report.metrics.get("size_mm")
-    if size and units in ("absent", "0", "4"):
+    if size and units in ("absent", "0", "4") and not commas:
         # our extents cover only what is cut (no texts, no spline control points): never larger
         fx, fy = (float(v) for v in row["extents"].split("x"))
         assert size[0] <= fx + 0.01 and size[1] <= fy + 0.01

@@ -303,6 +303,20 @@ RAW: dict[str, tuple[bytes, set[str]]] = {
         b"0\nSECTION\n2\nENTITIES\n0\nLINE\n10\n1.0\n",
         {"DXF_RECOVERED", "DXF_UNITLESS", "DXF_EMPTY"},
     ),
+    "decimal_commas": (  # some exporters in French locales write "2,5": a 2.5 mm square, read as such
+        b"0\nSECTION\n2\nHEADER\n9\n$INSUNITS\n70\n4\n0\nENDSEC\n0\nSECTION\n2\nENTITIES\n"
+        + b"".join(
+            b"0\nLINE\n8\nCUT\n10\n%s\n20\n%s\n30\n0\n11\n%s\n21\n%s\n31\n0\n" % (a + b)
+            for a, b in (
+                ((b"0", b"0"), (b"2,5", b"0")),
+                ((b"2,5", b"0"), (b"2,5", b"2,5")),
+                ((b"2,5", b"2,5"), (b"0", b"2,5")),
+                ((b"0", b"2,5"), (b"0", b"0")),
+            )
+        )
+        + b"0\nENDSEC\n0\nEOF\n",
+        {"DXF_DECIMAL_COMMAS"},
+    ),
     "bad_tag": (
         b"0\nSECTION\n2\nHEADER\n9\n$ACADVER\n1\nAC1015\n0\nENDSEC\n0\nSECTION\n2\nENTITIES\n"
         b"0\nLWPOLYLINE\n90\nabc\n0\nENDSEC\n0\nEOF\n",
