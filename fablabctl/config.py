@@ -54,6 +54,29 @@ class Settings(BaseSettings):
     dispatch_poll_s: float = Field(default=1.0, gt=0, le=60)
     sim_speed: float = Field(default=10.0, gt=0, le=10_000)  # simulated machines run this much faster
 
+    # requests under load (web/transactions.py, web/limits.py, web/uploads.py)
+    db_busy_timeout_s: float = Field(default=10.0, gt=0, le=600)  # SQLite: wait for another writer
+    user_quota_mb: float = Field(default=1024.0, gt=0)  # stored designs per account
+    validation_concurrency: int = Field(default=2, ge=1, le=64)  # uploads checked at once
+    validation_wait_s: float = Field(default=15.0, ge=0, le=600)  # then 503 with Retry-After
+    body_timeout_s: float = Field(default=30.0, gt=0, le=3600)  # silence while a body streams: 408
+
+    # hours and attendance (rules documented in the README, "Heures")
+    timezone: str = "Europe/Paris"  # attendance times are given and shown in this local time
+    hours_rounding_minutes: int = Field(default=15, ge=1, le=60)  # each day's total, to the nearest
+    daily_max_hours: float = Field(default=8.0, gt=0, le=24)  # above: a warning, never a cut
+    absence_grace_minutes: int = Field(default=30, ge=0, le=600)  # not checked in by then: absent
+    retention_days: int = Field(default=365, ge=0)  # after the cohort's end, its people may be purged
+    smtp_host: str = ""  # empty: no e-mail, notices are only listed and exported
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_from: str = "fablab@localhost"
+    structure_name: str = "Fab Lab"
+    structure_address: str = ""
+    structure_logo: Path | None = None  # PNG/SVG printed on the documents
+
     @field_validator("database_url")
     @classmethod
     def _check_db_url(cls, value: str) -> str:
@@ -67,6 +90,17 @@ class Settings(BaseSettings):
             ) from exc
         if url.get_backend_name() not in ("sqlite", "postgresql"):
             raise ValueError(f"unsupported database {url.get_backend_name()!r}: use sqlite or postgresql")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Europe/Paris)") from None
         return value
 
     @property

@@ -25,6 +25,10 @@ COMMAND_MODULES: tuple[str, ...] = (
     "validate",
     "send",
     "prepare",
+    "attendance",
+    "hours",
+    "docs",
+    "journal",
 )
 
 app = typer.Typer(

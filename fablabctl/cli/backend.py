@@ -58,6 +58,8 @@ class Backend:
                 ) from None
         if response.status_code == 204 or not response.content:
             return None
+        if not response.headers.get("content-type", "").startswith("application/json"):
+            return response.content  # a document (PDF, CSV, ZIP): the caller writes the bytes
         return response.json()
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from fablabctl.cli.common import backend, console, die, show_table
+from fablabctl.cli.common import backend, console, die, print_json, show_table
+from fablabctl.cli.people_ref import person_id
 
 group = typer.Typer(help="Sessions TIG (cohortes) / TIG sessions.", no_args_is_help=True)
 
@@ -26,17 +28,17 @@ def add(
     start: Annotated[str, typer.Option(help="First day, YYYY-MM-DD")],
     end: Annotated[str, typer.Option(help="Last day, YYYY-MM-DD")],
     project: Annotated[str | None, typer.Option(help="Catalogue project id, e.g. ruche-pedagogique")] = None,
-    trainer: Annotated[list[int] | None, typer.Option(help="Trainer account id (repeat)")] = None,
+    trainer: Annotated[list[str] | None, typer.Option(help="Trainer: username or id (repeat)")] = None,
 ) -> None:
     """Create a cohort."""
-    body = {
-        "name": name,
-        "starts_on": _day(start, "--start"),
-        "ends_on": _day(end, "--end"),
-        "project": project,
-        "trainer_ids": trainer or [],
-    }
     with backend(ctx) as api:
+        body = {
+            "name": name,
+            "starts_on": _day(start, "--start"),
+            "ends_on": _day(end, "--end"),
+            "project": project,
+            "trainer_ids": [person_id(api, t) for t in trainer or []],
+        }
         cohort = api.call("POST", "/cohorts", json=body)
     console.print(
         f"cohorte #{cohort['id']} « {cohort['name']} » créée ({cohort['starts_on']} → {cohort['ends_on']})"
@@ -44,10 +46,15 @@ def add(
 
 
 @group.command("list")
-def list_(ctx: typer.Context) -> None:
+def list_(
+    ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False
+) -> None:
     """List the cohorts you may see."""
     with backend(ctx) as api:
         cohorts = api.call("GET", "/cohorts")
+    if as_json:
+        print_json(cohorts)
+        return
     show_table(
         "Cohortes",
         ("id", "nom", "site", "début", "fin", "projet", "formateurs"),
@@ -70,17 +77,97 @@ def list_(ctx: typer.Context) -> None:
 def enrol(
     ctx: typer.Context,
     cohort_id: int,
-    user_id: int,
+    user: Annotated[str, typer.Argument(help="Tigiste: username or id")],
     hours: Annotated[float, typer.Option(help="Hours set by the court")],
-    referent: Annotated[str, typer.Option(help="SPIP referent contact")] = "",
+    referent: Annotated[
+        str, typer.Option(help="SPIP referent contact (an e-mail address gets the notices)")
+    ] = "",
+    measure: Annotated[str | None, typer.Option(help="TIG, TNR or autre")] = None,
+    deadline: Annotated[str | None, typer.Option(help="Legal deadline of the measure, YYYY-MM-DD")] = None,
 ) -> None:
     """Enrol a tigiste in a cohort with the hours they owe."""
-    body = {"cohort_id": cohort_id, "user_id": user_id, "hours_due": hours, "referent_contact": referent}
     with backend(ctx) as api:
+        user_id = person_id(api, user)
+        body = {"cohort_id": cohort_id, "user_id": user_id, "hours_due": hours, "referent_contact": referent}
         row = api.call("POST", "/enrolments", json=body)
+        if measure or deadline:
+            terms = {"measure": measure, "deadline": _day(deadline, "--deadline") if deadline else None}
+            api.call("PUT", f"/enrolments/{row['id']}/terms", json={k: v for k, v in terms.items() if v})
     console.print(
         f"inscription #{row['id']} : compte #{user_id} dans la cohorte #{cohort_id}, {hours:g} h dues"
     )
+
+
+@group.command("enrolments")
+def enrolments(
+    ctx: typer.Context,
+    cohort_id: int,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """List a cohort's enrolments."""
+    with backend(ctx) as api:
+        rows = api.call("GET", "/enrolments", params={"cohort_id": cohort_id})
+    if as_json:
+        print_json(rows)
+        return
+    show_table(
+        "Inscriptions",
+        ("id", "compte", "heures dues", "référent"),
+        [(r["id"], r["user_id"], r["hours_due"], r["referent_contact"]) for r in rows],
+    )
+
+
+@group.command("signed")
+def signed(
+    ctx: typer.Context,
+    cohort_id: int,
+    user: Annotated[str, typer.Argument(help="Tigiste: username or id")],
+    on: Annotated[str, typer.Option("--on", help="Signature date of the contrat d'engagement, YYYY-MM-DD")],
+) -> None:
+    """Record the date the contrat d'engagement was signed."""
+    with backend(ctx) as api:
+        user_id = person_id(api, user)
+        rows = api.call("GET", "/enrolments", params={"cohort_id": cohort_id})
+        row = next((r for r in rows if r["user_id"] == user_id), None)
+        if row is None:
+            raise die(f"{user} n'est pas inscrit(e) dans la cohorte {cohort_id}", code=2)
+        api.call("PUT", f"/enrolments/{row['id']}/terms", json={"contract_signed_on": _day(on, "--on")})
+    console.print(f"contrat signé le {on} enregistré", highlight=False)
+
+
+@group.command("export")
+def export(
+    ctx: typer.Context,
+    cohort_id: int,
+    output: Annotated[Path, typer.Option("-o", "--output", help="ZIP file to write")],
+) -> None:
+    """Every document and table of the cohort in one ZIP."""
+    with backend(ctx) as api:
+        content = api.call("GET", f"/cohorts/{cohort_id}/export")
+    try:
+        output.write_bytes(content)
+    except OSError as exc:
+        raise die(f"écriture impossible / cannot write {output.name}: {exc.strerror}", code=2) from None
+    console.print(f"{output} écrit ({len(content) // 1024 + 1} Ko)", highlight=False)
+
+
+@group.command("purge")
+def purge(
+    ctx: typer.Context,
+    cohort_id: int,
+    now: Annotated[bool, typer.Option("--now", help="Before the retention period ends (admin)")] = False,
+    reason: Annotated[str | None, typer.Option(help="Why purge early (required with --now)")] = None,
+) -> None:
+    """Erase every personal value of the cohort's tigistes (hours and jobs stay, anonymous)."""
+    with backend(ctx) as api:
+        report = api.call("POST", f"/cohorts/{cohort_id}/purge", json={"now": now, "reason": reason})
+    console.print(
+        f"cohorte #{cohort_id} purgée : {len(report['purged_user_ids'])} personne(s) anonymisée(s), "
+        f"{report['files_deleted']} fichier(s) effacé(s)",
+        highlight=False,
+    )
+    if report["kept_user_ids"]:
+        console.print(f"gardées (inscrites dans une cohorte plus récente) : {report['kept_user_ids']}")
 
 
 @group.command("start-project")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from fablabctl.config import SettingsError
 from fablabctl.specs import MachineSpec
 
 console = Console()
+TABLE_MAX_WIDTH = 400  # characters: a table written to a file or a pipe
 err_console = Console(stderr=True)
 
 
@@ -55,13 +57,23 @@ def backend(ctx: typer.Context) -> Iterator[Backend]:
         raise die(str(exc), code=2) from None
 
 
+def print_json(value: Any) -> None:
+    """`--json` output: plain JSON on stdout, nothing else (scripts parse it)."""
+    typer.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
 def show_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     table = Table(title=title, title_justify="left")
     for column in columns:
         table.add_column(column)
     for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row))
-    console.print(table)
+    if console.is_terminal:
+        console.print(table)
+        return
+    # Piped or captured: no terminal width to respect, so never cut a cell ("waitin…").
+    wide = Console(width=TABLE_MAX_WIDTH, file=console.file)
+    wide.print(table, crop=False)
 
 
 def machine_spec_or_die(name: str) -> MachineSpec:

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
-from fablabctl.cli.common import backend, console, die, show_table
+from fablabctl.cli.common import backend, console, die, print_json, show_table
+from fablabctl.cli.people_ref import person_id
 from fablabctl.queue.states import JobState
 
 group = typer.Typer(help="Travaux / jobs.", no_args_is_help=True)
@@ -60,18 +61,22 @@ def list_(
     ctx: typer.Context,
     state: Annotated[JobState | None, typer.Option()] = None,
     cohort: Annotated[int | None, typer.Option(help="Cohort id")] = None,
-    owner: Annotated[int | None, typer.Option(help="Tigiste account id")] = None,
+    owner: Annotated[str | None, typer.Option(help="Tigiste: username or id")] = None,
     machine: Annotated[int | None, typer.Option(help="Machine id")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """List jobs, newest first, with filters."""
-    params = {
-        "state": state.value if state else None,
-        "cohort_id": cohort,
-        "owner_id": owner,
-        "machine_id": machine,
-    }
     with backend(ctx) as api:
+        params = {
+            "state": state.value if state else None,
+            "cohort_id": cohort,
+            "owner_id": person_id(api, owner) if owner else None,
+            "machine_id": machine,
+        }
         jobs = api.call("GET", "/jobs", params={k: v for k, v in params.items() if v is not None})
+    if as_json:
+        print_json(jobs)
+        return
     show_table(
         "Travaux",
         ("id", "état", "type", "matériau", "qté", "prio", "tigiste", "machine", "motif"),
@@ -145,12 +150,13 @@ def retry(ctx: typer.Context, job_id: int) -> None:
 @group.command("history")
 def history(
     ctx: typer.Context,
-    owner: Annotated[int | None, typer.Option(help="Tigiste account id")] = None,
+    owner: Annotated[str | None, typer.Option(help="Tigiste: username or id")] = None,
     cohort: Annotated[int | None, typer.Option(help="Cohort id")] = None,
 ) -> None:
     """Finished jobs with their machine, durations, material and outcome."""
-    params = {k: v for k, v in (("owner_id", owner), ("cohort_id", cohort)) if v is not None}
     with backend(ctx) as api:
+        owner_id = person_id(api, owner) if owner else None
+        params = {k: v for k, v in (("owner_id", owner_id), ("cohort_id", cohort)) if v is not None}
         rows = api.call("GET", "/jobs/history", params=params)
     show_table(
         "Historique",

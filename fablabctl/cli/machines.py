@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 import typer
 
-from fablabctl.cli.common import backend, console, die, show_table
+from fablabctl.cli.common import backend, console, die, print_json, show_table
 from fablabctl.specs import parse_bed
 
 group = typer.Typer(help="Machines (imprimantes 3D, découpeuses laser).", no_args_is_help=True)
@@ -66,10 +66,17 @@ def add(
 
 
 @group.command("list")
-def list_(ctx: typer.Context, kind: Annotated[Kind | None, typer.Option()] = None) -> None:
+def list_(
+    ctx: typer.Context,
+    kind: Annotated[Kind | None, typer.Option()] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
     """List machines with their state."""
     with backend(ctx) as api:
         machines = api.call("GET", "/machines", params={"kind": kind} if kind else None)
+    if as_json:
+        print_json(machines)
+        return
     show_table(
         "Machines",
         ("id", "nom", "type", "pilote", "plateau (mm)", "état", "maintenance", "matériaux"),

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from fablabctl.cli.common import backend, console, show_table
+from fablabctl.cli.common import backend, console, print_json, show_table
+from fablabctl.cli.people_ref import person_id
 from fablabctl.people.roles import Role
 
 group = typer.Typer(help="Comptes / accounts.", no_args_is_help=True)
@@ -42,10 +43,17 @@ def add(
 
 
 @group.command("list")
-def list_(ctx: typer.Context, role: Annotated[Role | None, typer.Option()] = None) -> None:
+def list_(
+    ctx: typer.Context,
+    role: Annotated[Role | None, typer.Option()] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
     """List accounts (staff only)."""
     with backend(ctx) as api:
         users = api.call("GET", "/users", params={"role": role.value} if role else None)
+    if as_json:
+        print_json(users)
+        return
     show_table(
         "Comptes",
         ("id", "identifiant", "nom affiché", "rôle", "actif"),
@@ -54,9 +62,10 @@ def list_(ctx: typer.Context, role: Annotated[Role | None, typer.Option()] = Non
 
 
 @group.command("disable")
-def disable(ctx: typer.Context, user_id: int) -> None:
+def disable(ctx: typer.Context, user: Annotated[str, typer.Argument(help="Username or id")]) -> None:
     """Deactivate an account (kept for the records, can no longer log in)."""
     with backend(ctx) as api:
+        user_id = person_id(api, user)
         api.call("DELETE", f"/users/{user_id}")
     console.print(f"compte #{user_id} désactivé")
 

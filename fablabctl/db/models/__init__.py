@@ -1,5 +1,15 @@
 """All ORM models, imported here so Alembic and the services see one metadata."""
 
+from fablabctl.db.models.attendance import (
+    Absence,
+    AttendanceEntry,
+    Contribution,
+    EnrolmentTerms,
+    JournalEntry,
+    PixAssessment,
+    ReferentNotice,
+    TimetableSlot,
+)
 from fablabctl.db.models.audit import AuditEntry
 from fablabctl.db.models.designs import Design, DesignFile
 from fablabctl.db.models.jobs import Job, JobEvent
@@ -8,16 +18,24 @@ from fablabctl.db.models.people import AuthToken, Cohort, CohortTrainer, Enrolme
 from fablabctl.db.models.sites import Site
 
 __all__ = [
+    "Absence",
+    "AttendanceEntry",
     "AuditEntry",
     "AuthToken",
     "Cohort",
     "CohortTrainer",
+    "Contribution",
     "Design",
     "DesignFile",
     "Enrolment",
+    "EnrolmentTerms",
     "Job",
     "JobEvent",
+    "JournalEntry",
     "Machine",
+    "PixAssessment",
+    "ReferentNotice",
     "Site",
+    "TimetableSlot",
     "User",
 ]
