@@ -7,9 +7,13 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from fablabctl.plaintext import NoControl
+
 MachineName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80, pattern=r"^[A-Za-z0-9._ -]+$")
 ]
+SiteName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80), NoControl]
+MaterialName = Annotated[str, StringConstraints(min_length=1, max_length=64), NoControl]
 Kind = Literal["printer", "laser"]
 Driver = Literal["octoprint", "marlin", "grbl"]
 Millimetres = Annotated[float, Field(gt=0, le=5000)]
@@ -56,11 +60,9 @@ class MachineCreate(BaseModel):
     max_bed_c: Annotated[float, Field(ge=0, le=200)] = 110.0
     laser_s_max: Annotated[int, Field(gt=0, le=100_000)] = 1000
     laser_max_power_s: Annotated[int, Field(gt=0, le=100_000)] = 1000
-    materials: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(
-        default_factory=list
-    )
+    materials: list[MaterialName] = Field(default_factory=list)
     confirm_before_start: bool = True
-    site: str | None = None
+    site: SiteName | None = None
 
     @model_validator(mode="after")
     def _coherent(self) -> Self:
@@ -80,8 +82,8 @@ class MachineCreate(BaseModel):
 class MachineUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     connection: dict[str, Any] | None = None
-    materials: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] | None = None
-    loaded_material: str | None = None
+    materials: list[MaterialName] | None = None
+    loaded_material: Annotated[str, StringConstraints(max_length=64), NoControl] | None = None
     maintenance: bool | None = None
     confirm_before_start: bool | None = None
     laser_max_power_s: Annotated[int, Field(gt=0, le=100_000)] | None = None

@@ -50,35 +50,66 @@ def login(
     session_hours: float,
     clock: Clock = utc_now,
 ) -> LoginResult:
-    """Check the password (throttled) and open a session."""
-    user_key, client_key = f"user:{username.lower()}", f"client:{client}"
-    wait = limiter.retry_after(user_key, client_key)
-    if wait > 0:
-        seconds = math.ceil(wait)
-        raise TooManyRequests(
-            "LOGIN_RATE_LIMITED",
-            Text(
-                f"Trop de tentatives : réessayez dans {seconds} s.",
-                f"Too many attempts: try again in {seconds} s.",
-            ),
-            retry_after=seconds,
-        )
+    """Check the password (throttled per account and per address) and open a session.
+
+    A failure is committed (audit row `auth.login_failed`, the account's lock counter) before the 401
+    is raised, in its own short transaction: the request's own transaction is rolled back with the 401.
+    """
     user = session.scalar(select(User).where(User.username == username))
+    unknown = None if user is not None else username
+    wait = limiter.retry_after(address=client, unknown_name=unknown)
+    if user is not None:
+        wait = max(wait, limiter.account_wait(session, user.id, clock()))
+    if wait > 0:
+        raise _rate_limited(wait)
     valid = verify_password(user.password_hash if user else DUMMY_HASH, password)
     if user is None or not valid or not user.active:
-        limiter.failed(user_key, client_key)
-        audit.record(
-            session,
-            actor=None,
-            action="auth.login_failed",
-            target_type="user",
-            target_id=user.id if user else None,
-        )
+        limiter.failed(address=client, unknown_name=unknown)
+        _record_failure(session, user)
         raise Unauthorized("BAD_CREDENTIALS", BAD_CREDENTIALS)
-    limiter.succeeded(user_key)
     result = open_session(session, user, session_hours=session_hours, clock=clock)
     audit.record(session, actor=user, action="auth.login", target_type="user", target_id=user.id)
     return result
+
+
+def _rate_limited(wait: float) -> TooManyRequests:
+    seconds = math.ceil(wait)
+    return TooManyRequests(
+        "LOGIN_RATE_LIMITED",
+        Text(
+            f"Trop de tentatives : réessayez dans {seconds} s.",
+            f"Too many attempts: try again in {seconds} s.",
+        ),
+        retry_after=seconds,
+    )
+
+
+def _record_failure(session: Session, user: User | None) -> None:
+    """Store the failed attempt now: the account id only (no name typed, no address, no password)."""
+    user_id = user.id if user else None
+    session.rollback()  # the request wrote nothing yet: start a clean, short transaction
+    audit.record(session, actor=None, action="auth.login_failed", target_type="user", target_id=user_id)
+    session.commit()
+
+
+def end_sessions(session: Session, user: User, *, reason: str, clock: Clock = utc_now) -> int:
+    """Revoke every live token of this account (password reset, deactivation, reactivation)."""
+    now = clock()
+    tokens = session.scalars(
+        select(AuthToken).where(AuthToken.user_id == user.id, AuthToken.revoked_at.is_(None))
+    ).all()
+    for token in tokens:
+        token.revoked_at = now
+    audit.record(
+        session,
+        actor=None,
+        action="user.sessions_ended",
+        target_type="user",
+        target_id=user.id,
+        reason=reason,
+        count=len(tokens),
+    )
+    return len(tokens)
 
 
 def open_session(

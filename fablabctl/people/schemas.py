@@ -9,11 +9,16 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from fablabctl.people.passwords import MIN_LENGTH
 from fablabctl.people.roles import Role
+from fablabctl.plaintext import NoControl
 
 Username = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=2, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
 ]
-DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80), NoControl]
+CohortName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), NoControl]
+SiteName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80), NoControl]
+ProjectName = Annotated[str, StringConstraints(max_length=80), NoControl]
+Contact = Annotated[str, StringConstraints(max_length=200), NoControl]
 Password = Annotated[str, StringConstraints(min_length=MIN_LENGTH, max_length=256)]
 
 
@@ -48,11 +53,11 @@ class UserOut(BaseModel):
 
 
 class CohortCreate(Strict):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-    site: str | None = Field(default=None, description="Site name; the service's own site when omitted.")
+    name: CohortName
+    site: SiteName | None = Field(default=None, description="Site name; the service's own site when omitted.")
     starts_on: date
     ends_on: date
-    project: str | None = Field(default=None, max_length=80)
+    project: ProjectName | None = None
     trainer_ids: list[int] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -63,10 +68,10 @@ class CohortCreate(Strict):
 
 
 class CohortUpdate(Strict):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)] | None = None
+    name: CohortName | None = None
     starts_on: date | None = None
     ends_on: date | None = None
-    project: str | None = Field(default=None, max_length=80)
+    project: ProjectName | None = None
     trainer_ids: list[int] | None = None
 
 
@@ -84,12 +89,12 @@ class EnrolmentCreate(Strict):
     cohort_id: int
     user_id: int
     hours_due: float = Field(gt=0, le=400, description="Hours set by the court (TIG: 20 to 400 h).")
-    referent_contact: str = Field(default="", max_length=200)
+    referent_contact: Contact = ""
 
 
 class EnrolmentUpdate(Strict):
     hours_due: float | None = Field(default=None, gt=0, le=400)
-    referent_contact: str | None = Field(default=None, max_length=200)
+    referent_contact: Contact | None = None
 
 
 class EnrolmentOut(BaseModel):

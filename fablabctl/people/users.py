@@ -10,6 +10,7 @@ from fablabctl import audit
 from fablabctl.db.models import User
 from fablabctl.errors import Conflict, forbidden, not_found
 from fablabctl.i18n import Text
+from fablabctl.people.auth import end_sessions
 from fablabctl.people.passwords import hash_password
 from fablabctl.people.roles import TEACHING, Role, require, role_of
 from fablabctl.people.schemas import UserCreate, UserUpdate
@@ -53,12 +54,17 @@ def _username_taken(username: str) -> Conflict:
 
 
 def get_user(*, session: Session, actor: User, user_id: int) -> User:
-    """Staff who teach read any account (audited); everyone reads their own."""
+    """Staff who teach read any account (audited); everyone else reads their own only.
+
+    For a tigiste any other id is 404, whether it exists or not: the answer tells nothing."""
+    if user_id != actor.id:
+        if role_of(actor) is Role.TIGISTE:
+            raise not_found("user", user_id)
+        require(actor, TEACHING)
     user = session.get(User, user_id)
     if user is None:
         raise not_found("user", user_id)
     if user.id != actor.id:
-        require(actor, TEACHING)
         audit.record(session, actor=actor, action="user.read", target_type="user", target_id=user.id)
     return user
 
@@ -80,6 +86,10 @@ def update_user(*, session: Session, actor: User, user_id: int, data: UserUpdate
     if not _may_manage(actor, role_of(user)) or (data.role is not None and not _may_manage(actor, data.role)):
         raise forbidden()
     changed = data.model_dump(exclude_unset=True, exclude_none=True)
+    stays_admin = (data.role or role_of(user)) is Role.ADMIN and changed.get("active", user.active)
+    if not stays_admin:
+        _keep_an_admin(session, user)
+    ends_sessions = "password" in changed or ("active" in changed and changed["active"] != user.active)
     if "password" in changed:
         user.password_hash = hash_password(changed.pop("password"))
         changed["password"] = "changed"
@@ -88,6 +98,8 @@ def update_user(*, session: Session, actor: User, user_id: int, data: UserUpdate
             setattr(user, field, changed[field])
     if data.role is not None:
         user.role = data.role.value
+    if ends_sessions:  # a reset or a (de)activation: no old token may go on working
+        end_sessions(session, user, reason="password" if "password" in changed else "active")
     audit.record(
         session,
         actor=actor,
@@ -106,5 +118,30 @@ def delete_user(*, session: Session, actor: User, user_id: int) -> None:
         raise not_found("user", user_id)
     if not _may_manage(actor, role_of(user)) or user.id == actor.id:
         raise forbidden()
+    _keep_an_admin(session, user)
     user.active = False
+    end_sessions(session, user, reason="deactivated")
     audit.record(session, actor=actor, action="user.deactivate", target_type="user", target_id=user.id)
+
+
+LAST_ADMIN = Text(
+    "C'est le dernier compte administrateur actif : créez ou réactivez d'abord un autre administrateur.",
+    "This is the last active administrator account: create or reactivate another administrator first.",
+)
+
+
+def _keep_an_admin(session: Session, user: User) -> None:
+    """Refuse a change that would leave no active admin (409): nobody could manage accounts any more.
+
+    Every active admin's row is locked in id order (PostgreSQL), so two admins demoting each other
+    at once are serialised and the second one sees the first change."""
+    if role_of(user) is not Role.ADMIN or not user.active:
+        return
+    admins = session.scalars(
+        select(User.id)
+        .where(User.role == Role.ADMIN.value, User.active.is_(True))
+        .order_by(User.id)
+        .with_for_update()
+    ).all()
+    if not [admin_id for admin_id in admins if admin_id != user.id]:
+        raise Conflict("LAST_ADMIN", LAST_ADMIN)

@@ -68,6 +68,7 @@ class Case:
     make: Callable[[World], int] | None = None
     body: Callable[[World], dict[str, Any]] | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    hidden: frozenset[str] = frozenset()  # refused as 404 (the id's existence is not revealed)
 
 
 TEACH = frozenset({"admin", "trainer"})
@@ -99,7 +100,7 @@ CASES = {
             "password": "longenough",
         },
     ),
-    "users.read_other": Case("GET", "/users/{id}", TEACH, make=World.tigiste),
+    "users.read_other": Case("GET", "/users/{id}", TEACH, make=World.tigiste, hidden=frozenset({"tigiste"})),
     "users.update_tigiste": Case(
         "PATCH", "/users/{id}", TEACH, make=World.tigiste, body=lambda w: {"display_name": "Renamed"}
     ),
@@ -149,6 +150,8 @@ def test_role_matrix(name: str, client: TestClient, headers: Headers, user_ids: 
         outcome[role] = response.status_code
         if role in case.allowed:
             assert 200 <= response.status_code < 300, (role, response.text)
+        elif role in case.hidden:
+            assert response.status_code == 404, (role, response.text)
         else:
             assert response.status_code == 403, (role, response.text)
             assert response.json()["code"] == "FORBIDDEN"
