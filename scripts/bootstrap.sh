@@ -8,8 +8,12 @@ cd "$(dirname "$0")/.."
 purpose="${1:-run}"
 
 packages=(prusa-slicer)                      # the slicer used to turn STL into G-code
+# documents (WeasyPrint): Pango and HarfBuzz for text, a font package so PDFs render offline
+packages+=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
 if [ "$purpose" = test ]; then
   packages+=(postgresql socat)               # throwaway PostgreSQL server, pty tools for serial tests
+  packages+=(poppler-utils)                  # pdftotext / pdftoppm: the document tests read the PDFs
+  packages+=(chromium)                       # the browser tests (tests/web) drive it with Playwright
 fi
 python3 -c 'import venv, ensurepip' 2>/dev/null || packages+=(python3-venv)
 

@@ -6,7 +6,7 @@ scripts/bootstrap.sh test
 .venv/bin/ruff check fablabctl tests bench designs
 .venv/bin/mypy
 status=0
-.venv/bin/pytest -q "$@" || status=$?
+.venv/bin/pytest -q -n 2 --dist loadfile "$@" || status=$?
 if [ "$status" = 5 ]; then
   echo "fablabctl: pytest collected no tests: that is a failure" >&2
   exit 1

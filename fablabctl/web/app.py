@@ -14,15 +14,22 @@ from fablabctl.config import Settings
 from fablabctl.context import ServiceContext
 from fablabctl.db.engine import make_engine, make_session_factory
 from fablabctl.people.ratelimit import LoginLimiter
-from fablabctl.web.errors import install_error_handlers
+from fablabctl.web.docs import install_docs
+from fablabctl.web.errors import ERROR_RESPONSES, install_error_handlers
+from fablabctl.web.headers import SecurityHeaders
 from fablabctl.web.limits import BodySizeLimit
+from fablabctl.web.pages import install_pages
 from fablabctl.web.routers import auth, cohorts, designs, events, health, jobs, machines, projects, users
+from fablabctl.web.routers.attendance import router as attendance_router
+from fablabctl.web.routers.documents import router as documents_router
+from fablabctl.web.routers.programme import router as programme_router
+from fablabctl.web.uploads import ValidationSlots
 
 API_PREFIX = "/api/v1"
 
 
 def build_context(settings: Settings) -> ServiceContext:
-    engine = make_engine(settings.sqlalchemy_url)
+    engine = make_engine(settings.sqlalchemy_url, busy_timeout_s=settings.db_busy_timeout_s)
     return ServiceContext(
         settings=settings,
         engine=engine,
@@ -49,6 +56,7 @@ def create_app(
         from fablabctl.queue.dispatcher import Dispatcher
 
         dispatcher = Dispatcher(context)
+        _app.state.dispatcher = dispatcher  # the pages' emergency stop reaches its drivers
         task = asyncio.create_task(dispatcher.run(), name="dispatcher")
         try:
             yield
@@ -65,12 +73,12 @@ def create_app(
         description="Fab Lab machines, design checks and job queue for a TIG pédagogique numérique. "
         "Errors are JSON {code, message, detail}; Accept-Language picks French (default) or English.",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served by install_docs, with local Swagger UI files (no CDN)
         redoc_url=None,
     )
     app.state.context = context
     install_error_handlers(app)
-    api = APIRouter(prefix=API_PREFIX)
+    api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
     for router in (
         health.router,
         auth.router,
@@ -81,8 +89,17 @@ def create_app(
         jobs.router,
         events.router,
         projects.router,
+        attendance_router,
+        programme_router,
+        documents_router,
     ):
         api.include_router(router)
     app.include_router(api)
-    app.add_middleware(BodySizeLimit, upload_limit=settings.max_upload_bytes)
+    install_pages(app)
+    install_docs(app, openapi_url=f"{API_PREFIX}/openapi.json", title="fablabctl")
+    app.state.validation_slots = ValidationSlots(settings.validation_concurrency, settings.validation_wait_s)
+    app.add_middleware(
+        BodySizeLimit, upload_limit=settings.max_upload_bytes, body_timeout_s=settings.body_timeout_s
+    )
+    app.add_middleware(SecurityHeaders, api_prefix=f"{API_PREFIX}/")
     return app
