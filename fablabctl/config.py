@@ -17,6 +17,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+PROJECT_ROOT = Path(__file__).resolve().parents[1]  # the checkout (the run command installs it editable)
+
 
 class SettingsError(Exception):
     """A configuration value is wrong; the message names the variable and what to do."""
@@ -50,7 +52,9 @@ class Settings(BaseSettings):
     # dispatcher
     stagger_start_s: float = Field(default=20.0, ge=0)
     slicer_timeout_s: float = Field(default=600.0, gt=0)
-    catalogue_dir: Path = Path("jobs")  # TIG projects (designs in the sibling designs/ folder)
+    # TIG projects (designs in the sibling designs/ folder): the project's own jobs/, wherever the
+    # service is started from; a relative FABLAB_CATALOGUE_DIR is taken from the current directory
+    catalogue_dir: Path = PROJECT_ROOT / "jobs"
     dispatch_poll_s: float = Field(default=1.0, gt=0, le=60)
     sim_speed: float = Field(default=10.0, gt=0, le=10_000)  # simulated machines run this much faster
 

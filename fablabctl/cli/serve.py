@@ -14,6 +14,13 @@ from fablabctl.db.engine import make_session_factory, session_scope
 from fablabctl.startup import ensure_demo_machines, ensure_first_admin, prepare_database
 
 
+def configure_logging() -> None:
+    """The service's own lines at INFO; each HTTP request to OctoPrint (routine polling) only at DEBUG."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+
+
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on (FABLAB_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="Port (FABLAB_PORT)")] = None,
@@ -22,7 +29,7 @@ def serve(
     from fablabctl.web.app import create_app
 
     overrides: dict[str, object] = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     try:
         settings = load_settings(**overrides)
         check_port_free(settings.host, settings.port)
@@ -52,7 +59,7 @@ def dispatch() -> None:
     from fablabctl.queue.dispatcher import Dispatcher
     from fablabctl.web.app import build_context
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     try:
         settings = load_settings()
         prepare_database(settings).dispose()
