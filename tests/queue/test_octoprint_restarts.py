@@ -13,6 +13,7 @@ import random
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -131,19 +132,27 @@ def test_our_restart_reattaches_to_the_print_octoprint_kept_running(
     job_id = lab.submit("lea", slow, kind="printer")
     lab.approve(job_id)
 
-    async def our_life(until_state: tuple[str, ...], timeout: float) -> None:
+    def octoprint_printing() -> bool:
+        """OctoPrint itself is printing: the job is `running` in our database *before* the upload and
+        the start command reach OctoPrint, and stopping our service in between rightly interrupts it."""
+        answer = httpx.get(f"{octoprint.url}/api/job", headers={"X-Api-Key": octoprint.api_key}, timeout=5)
+        return answer.status_code == 200 and answer.json().get("state") == "Printing"
+
+    async def our_life(until_state: tuple[str, ...], timeout: float, *, printing: bool = False) -> None:
         dispatcher = Dispatcher(lab.context)
         task = asyncio.create_task(dispatcher.run())
         try:
             deadline = time.monotonic() + timeout
-            while (await asyncio.to_thread(lab.job, job_id)).state not in until_state:
+            while (await asyncio.to_thread(lab.job, job_id)).state not in until_state or (
+                printing and not await asyncio.to_thread(octoprint_printing)
+            ):
                 assert time.monotonic() < deadline, lab.snapshot()
                 await asyncio.sleep(0.2)
         finally:
             await dispatcher.stop()  # our service stops mid-print; OctoPrint goes on printing
             task.cancel()
 
-    asyncio.run(our_life(("running",), 60))
+    asyncio.run(our_life(("running",), 60, printing=True))
     time.sleep(1.0)
     asyncio.run(our_life(("done", "failed", "cancelled", "interrupted"), 90))
     job = lab.job(job_id)
