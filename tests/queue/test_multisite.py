@@ -14,18 +14,9 @@ from sqlalchemy import func, select
 
 from fablabctl.config import Settings
 from fablabctl.db.engine import make_engine, make_session_factory, session_scope
-from fablabctl.db.migrate import upgrade
 from fablabctl.db.models import Job, JobEvent
-from fablabctl.designs.service import upload_design
-from fablabctl.fleet.schemas import MachineCreate
-from fablabctl.fleet.service import create_machine
-from fablabctl.people.roles import Role
-from fablabctl.people.schemas import UserCreate
-from fablabctl.people.users import create_user
-from fablabctl.queue.jobs import approve_job, submit_job
-from fablabctl.queue.schemas import JobSubmit
-from fablabctl.validation.limits import ValidationLimits
 from tests.conftest import fresh_postgres_database
+from tests.queue.two_sites import populate_two_sites
 
 JOBS = 500
 
@@ -36,51 +27,11 @@ def test_two_sites_share_the_queue_and_no_job_runs_twice(postgres_url: str, tmp_
     data = tmp_path / "var"
     settings = Settings(database_url=url, data_dir=data)
     data.mkdir()
-    engine = make_engine(settings.sqlalchemy_url)
-    upgrade(engine)
-    sessions = make_session_factory(engine)
     job_file = tmp_path / "clip.gcode"
     job_file.write_text("M83\nG1 X10 Y10 F6000\nG1 X20 Y10 E0.5\nG1 X20 Y20 E0.5\n")
-    with session_scope(sessions) as session:
-        admin = create_user(
-            session=session,
-            actor=None,
-            data=UserCreate(username="admin", display_name="A", role=Role.ADMIN, password="x" * 10),
-        )
-        for site in ("nord", "sud"):
-            for n in range(3):
-                create_machine(
-                    session=session,
-                    actor=None,
-                    default_site=site,
-                    data=MachineCreate(
-                        name=f"{site}-{n}",
-                        kind="printer",
-                        driver="marlin",
-                        connection={"simulated": True},
-                        bed_x_mm=250,
-                        bed_y_mm=210,
-                        bed_z_mm=210,
-                        confirm_before_start=False,
-                    ),
-                )
-        with job_file.open("rb") as stream:
-            design = upload_design(
-                session=session,
-                actor=admin,
-                filename="clip.gcode",
-                chunks=iter([stream.read()]),
-                designs_dir=settings.designs_dir,
-                limits=ValidationLimits(),
-                machines=[],
-            )
-        for _ in range(JOBS):
-            job = submit_job(
-                session=session,
-                actor=admin,
-                data=JobSubmit(design_id=design.id, material="PLA", kind="printer"),
-            )
-            approve_job(session=session, actor=admin, job_id=job.id)
+    populate_two_sites(settings, job_file, machines_per_site=3, jobs=JOBS)
+    engine = make_engine(settings.sqlalchemy_url)
+    sessions = make_session_factory(engine)
     env = {
         **os.environ,
         "FABLAB_DATABASE_URL": url,

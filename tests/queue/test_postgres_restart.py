@@ -25,18 +25,9 @@ from sqlalchemy import func, select
 
 from fablabctl.config import Settings
 from fablabctl.db.engine import make_engine, make_session_factory, session_scope
-from fablabctl.db.migrate import upgrade
 from fablabctl.db.models import Job, JobEvent
-from fablabctl.designs.service import upload_design
-from fablabctl.fleet.schemas import MachineCreate
-from fablabctl.fleet.service import create_machine
-from fablabctl.people.roles import Role
-from fablabctl.people.schemas import UserCreate
-from fablabctl.people.users import create_user
-from fablabctl.queue.jobs import approve_job, submit_job
-from fablabctl.queue.schemas import JobSubmit
-from fablabctl.validation.limits import ValidationLimits
 from tests.postgres_server import _as_server_user, free_port, pg_bin
+from tests.queue.two_sites import populate_two_sites
 
 JOBS = 48
 RESTARTS = (0.25, 0.6)  # fraction of the jobs done when the server is cut
@@ -100,52 +91,6 @@ def restartable_postgres() -> Iterator[Postgres]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def populate(url: str, settings: Settings, job_file: Path) -> None:
-    engine = make_engine(settings.sqlalchemy_url)
-    upgrade(engine)
-    with session_scope(make_session_factory(engine)) as session:
-        admin = create_user(
-            session=session,
-            actor=None,
-            data=UserCreate(username="admin", display_name="A", role=Role.ADMIN, password="x" * 10),
-        )
-        for site in ("nord", "sud"):
-            for n in range(2):
-                create_machine(
-                    session=session,
-                    actor=None,
-                    default_site=site,
-                    data=MachineCreate(
-                        name=f"{site}-{n}",
-                        kind="printer",
-                        driver="marlin",
-                        connection={"simulated": True},
-                        bed_x_mm=250,
-                        bed_y_mm=210,
-                        bed_z_mm=210,
-                        confirm_before_start=False,
-                    ),
-                )
-        with job_file.open("rb") as stream:
-            design = upload_design(
-                session=session,
-                actor=admin,
-                filename=job_file.name,
-                chunks=iter([stream.read()]),
-                designs_dir=settings.designs_dir,
-                limits=ValidationLimits(),
-                machines=[],
-            )
-        for _ in range(JOBS):
-            job = submit_job(
-                session=session,
-                actor=admin,
-                data=JobSubmit(design_id=design.id, material="PLA", kind="printer"),
-            )
-            approve_job(session=session, actor=admin, job_id=job.id)
-    engine.dispose()
-
-
 def count_done(url: str) -> int:
     try:
         with psycopg.connect(url, connect_timeout=2) as conn:
@@ -167,7 +112,7 @@ def test_dispatchers_ride_out_a_postgres_restart(tmp_path: Path) -> None:
         settings = Settings(database_url=url, data_dir=data)
         job_file = tmp_path / "clip.gcode"
         job_file.write_text("M83\n" + "".join(f"G1 X{10 + i % 20} Y10 E0.1 F6000\n" for i in range(300)))
-        populate(url, settings, job_file)
+        populate_two_sites(settings, job_file, machines_per_site=2, jobs=JOBS)
         env = {
             **os.environ,
             "FABLAB_DATABASE_URL": url,
