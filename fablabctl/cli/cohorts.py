@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from fablabctl.cli.common import backend, console, die, print_json, show_table
-from fablabctl.cli.people_ref import person_id
+from fablabctl.cli.common import backend, current_lang, die, print_json, say, show_table
+from fablabctl.cli.people_ref import display_names, local_day, name_of, person_id
+from fablabctl.i18n import Text
 
 group = typer.Typer(help="Sessions TIG (cohortes) / TIG sessions.", no_args_is_help=True)
 
 
 def _day(value: str, option: str) -> str:
-    try:
-        return date.fromisoformat(value).isoformat()
-    except ValueError:
-        raise die(f"{option} : date attendue au format AAAA-MM-JJ, reçu « {value} »", code=2) from None
+    day = local_day(value, option)
+    assert day is not None
+    return day
 
 
 @group.command("add")
@@ -40,8 +39,12 @@ def add(
             "trainer_ids": [person_id(api, t) for t in trainer or []],
         }
         cohort = api.call("POST", "/cohorts", json=body)
-    console.print(
-        f"cohorte #{cohort['id']} « {cohort['name']} » créée ({cohort['starts_on']} → {cohort['ends_on']})"
+    say(
+        Text(
+            "cohorte #{id} « {name} » créée ({starts_on} → {ends_on})",
+            "cohort #{id} “{name}” created ({starts_on} → {ends_on})",
+        ),
+        **{k: cohort[k] for k in ("id", "name", "starts_on", "ends_on")},
     )
 
 
@@ -52,12 +55,21 @@ def list_(
     """List the cohorts you may see."""
     with backend(ctx) as api:
         cohorts = api.call("GET", "/cohorts")
-    if as_json:
-        print_json(cohorts)
-        return
+        if as_json:
+            print_json(cohorts)
+            return
+        people = display_names(api) if cohorts else {}
     show_table(
-        "Cohortes",
-        ("id", "nom", "site", "début", "fin", "projet", "formateurs"),
+        Text("Cohortes", "Cohorts"),
+        (
+            "id",
+            Text("nom", "name"),
+            "site",
+            Text("début", "start"),
+            Text("fin", "end"),
+            Text("projet", "project"),
+            Text("formateurs", "trainers"),
+        ),
         [
             (
                 c["id"],
@@ -66,7 +78,7 @@ def list_(
                 c["starts_on"],
                 c["ends_on"],
                 c["project"],
-                ", ".join(map(str, c["trainer_ids"])),
+                ", ".join(name_of(people, i) for i in c["trainer_ids"]),
             )
             for c in cohorts
         ],
@@ -93,8 +105,15 @@ def enrol(
         if measure or deadline:
             terms = {"measure": measure, "deadline": _day(deadline, "--deadline") if deadline else None}
             api.call("PUT", f"/enrolments/{row['id']}/terms", json={k: v for k, v in terms.items() if v})
-    console.print(
-        f"inscription #{row['id']} : compte #{user_id} dans la cohorte #{cohort_id}, {hours:g} h dues"
+    say(
+        Text(
+            "inscription #{id} : compte #{user} dans la cohorte #{cohort}, {hours:g} h dues",
+            "enrolment #{id}: account #{user} in cohort #{cohort}, {hours:g} h due",
+        ),
+        id=row["id"],
+        user=user_id,
+        cohort=cohort_id,
+        hours=hours,
     )
 
 
@@ -107,13 +126,14 @@ def enrolments(
     """List a cohort's enrolments."""
     with backend(ctx) as api:
         rows = api.call("GET", "/enrolments", params={"cohort_id": cohort_id})
-    if as_json:
-        print_json(rows)
-        return
+        if as_json:
+            print_json(rows)
+            return
+        people = display_names(api) if rows else {}
     show_table(
-        "Inscriptions",
-        ("id", "compte", "heures dues", "référent"),
-        [(r["id"], r["user_id"], r["hours_due"], r["referent_contact"]) for r in rows],
+        Text("Inscriptions", "Enrolments"),
+        ("id", "tigiste", Text("heures dues", "hours due"), Text("référent", "referent")),
+        [(r["id"], name_of(people, r["user_id"]), r["hours_due"], r["referent_contact"]) for r in rows],
     )
 
 
@@ -130,9 +150,15 @@ def signed(
         rows = api.call("GET", "/enrolments", params={"cohort_id": cohort_id})
         row = next((r for r in rows if r["user_id"] == user_id), None)
         if row is None:
-            raise die(f"{user} n'est pas inscrit(e) dans la cohorte {cohort_id}", code=2)
+            raise die(
+                Text(
+                    "{user} n'est pas inscrit(e) dans la cohorte {cohort}",
+                    "{user} is not enrolled in cohort {cohort}",
+                ).format(user=user, cohort=cohort_id),
+                code=2,
+            )
         api.call("PUT", f"/enrolments/{row['id']}/terms", json={"contract_signed_on": _day(on, "--on")})
-    console.print(f"contrat signé le {on} enregistré", highlight=False)
+    say(Text("contrat signé le {on} enregistré", "contract signed on {on} recorded"), on=on)
 
 
 @group.command("export")
@@ -147,8 +173,13 @@ def export(
     try:
         output.write_bytes(content)
     except OSError as exc:
-        raise die(f"écriture impossible / cannot write {output.name}: {exc.strerror}", code=2) from None
-    console.print(f"{output} écrit ({len(content) // 1024 + 1} Ko)", highlight=False)
+        raise die(
+            Text("écriture impossible : {name} ({error})", "cannot write {name} ({error})").format(
+                name=output.name, error=exc.strerror
+            ),
+            code=2,
+        ) from None
+    say(Text("{path} écrit ({kb} Ko)", "{path} written ({kb} KB)"), path=output, kb=len(content) // 1024 + 1)
 
 
 @group.command("purge")
@@ -161,13 +192,23 @@ def purge(
     """Erase every personal value of the cohort's tigistes (hours and jobs stay, anonymous)."""
     with backend(ctx) as api:
         report = api.call("POST", f"/cohorts/{cohort_id}/purge", json={"now": now, "reason": reason})
-    console.print(
-        f"cohorte #{cohort_id} purgée : {len(report['purged_user_ids'])} personne(s) anonymisée(s), "
-        f"{report['files_deleted']} fichier(s) effacé(s)",
-        highlight=False,
+    say(
+        Text(
+            "cohorte #{id} purgée : {people} personne(s) anonymisée(s), {files} fichier(s) effacé(s)",
+            "cohort #{id} purged: {people} person(s) anonymised, {files} file(s) erased",
+        ),
+        id=cohort_id,
+        people=len(report["purged_user_ids"]),
+        files=report["files_deleted"],
     )
     if report["kept_user_ids"]:
-        console.print(f"gardées (inscrites dans une cohorte plus récente) : {report['kept_user_ids']}")
+        say(
+            Text(
+                "gardées (inscrites dans une cohorte plus récente) : {ids}",
+                "kept (enrolled in a more recent cohort): {ids}",
+            ),
+            ids=report["kept_user_ids"],
+        )
 
 
 @group.command("start-project")
@@ -175,14 +216,30 @@ def start_project(
     ctx: typer.Context,
     cohort_id: int,
     project: Annotated[str | None, typer.Option(help="Catalogue project id (default: the cohort's)")] = None,
+    again: Annotated[
+        bool, typer.Option("--again", help="Already started: make one more set of parts anyway")
+    ] = False,
 ) -> None:
-    """Turn the project's parts into jobs, shared among the cohort's tigistes."""
+    """Turn the project's parts into jobs, shared among the cohort's tigistes (once; --again for more)."""
     with backend(ctx) as api:
-        jobs = api.call("POST", f"/cohorts/{cohort_id}/start-project", json={"project": project})
+        jobs = api.call(
+            "POST", f"/cohorts/{cohort_id}/start-project", json={"project": project, "again": again}
+        )
+        people = display_names(api) if jobs else {}
+    part = "part_en" if current_lang() == "en" else "part_fr"
     show_table(
-        "Travaux créés",
-        ("id", "pièce", "type", "matériau", "tigiste"),
-        [(j["id"], j["settings"].get("part_fr"), j["kind"], j["material"], j["owner_id"]) for j in jobs],
+        Text("Travaux créés", "Jobs created"),
+        ("id", Text("pièce", "part"), Text("type", "kind"), Text("matériau", "material"), "tigiste"),
+        [
+            (
+                j["id"],
+                j["settings"].get(part) or j["settings"].get("part_fr"),
+                j["kind"],
+                j["material"],
+                name_of(people, j["owner_id"]),
+            )
+            for j in jobs
+        ],
     )
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from fablabctl.i18n import Text, TextValueError
 from fablabctl.plaintext import NoControl
 
 MachineName = Annotated[
@@ -16,6 +17,7 @@ SiteName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
 MaterialName = Annotated[str, StringConstraints(min_length=1, max_length=64), NoControl]
 Kind = Literal["printer", "laser"]
 Driver = Literal["octoprint", "marlin", "grbl"]
+LaserSource = Literal["diode", "co2"]
 Millimetres = Annotated[float, Field(gt=0, le=5000)]
 
 DRIVERS_FOR_KIND: dict[str, tuple[str, ...]] = {"printer": ("octoprint", "marlin"), "laser": ("grbl",)}
@@ -28,10 +30,20 @@ def check_connection(driver: str, connection: dict[str, Any]) -> None:
     if driver == "octoprint":
         for key in ("url", "api_key"):
             if not isinstance(connection.get(key), str) or not connection[key]:
-                raise ValueError(f"octoprint connection needs '{key}' (or simulated: true)")
+                raise TextValueError(
+                    Text(
+                        "une connexion octoprint demande « {key} » (ou simulated: true)",
+                        "octoprint connection needs '{key}' (or simulated: true)",
+                    ).format(key=key)
+                )
     else:
         if not isinstance(connection.get("port"), str) or not connection["port"]:
-            raise ValueError(f"{driver} connection needs 'port', e.g. /dev/ttyUSB0 (or simulated: true)")
+            raise TextValueError(
+                Text(
+                    "une connexion {driver} demande « port », par ex. /dev/ttyUSB0 (ou simulated: true)",
+                    "{driver} connection needs 'port', e.g. /dev/ttyUSB0 (or simulated: true)",
+                ).format(driver=driver)
+            )
         baud = connection.get("baud", 115200)
         if not isinstance(baud, int) or baud not in (
             9600,
@@ -43,7 +55,11 @@ def check_connection(driver: str, connection: dict[str, Any]) -> None:
             250000,
             500000,
         ):
-            raise ValueError(f"unsupported baud rate {baud!r}")
+            raise TextValueError(
+                Text("vitesse non prise en charge : {baud!r} bauds", "unsupported baud rate {baud!r}").format(
+                    baud=baud
+                )
+            )
 
 
 class MachineCreate(BaseModel):
@@ -61,20 +77,44 @@ class MachineCreate(BaseModel):
     laser_s_max: Annotated[int, Field(gt=0, le=100_000)] = 1000
     laser_max_power_s: Annotated[int, Field(gt=0, le=100_000)] = 1000
     materials: list[MaterialName] = Field(default_factory=list)
+    laser_source: LaserSource | None = Field(
+        default=None, description="Lasers: diode (the default) or co2; clear acrylic needs a co2 laser"
+    )
     confirm_before_start: bool = True
     site: SiteName | None = None
 
     @model_validator(mode="after")
     def _coherent(self) -> Self:
         if self.driver not in DRIVERS_FOR_KIND[self.kind]:
-            raise ValueError(
-                f"a {self.kind} cannot use the {self.driver} driver "
-                f"(use {' or '.join(DRIVERS_FOR_KIND[self.kind])})"
+            raise TextValueError(
+                Text(
+                    "une machine « {kind} » ne peut pas utiliser le pilote {driver} (utiliser {fr})",
+                    "a {kind} cannot use the {driver} driver (use {en})",
+                ).format(
+                    kind=self.kind,
+                    driver=self.driver,
+                    fr=" ou ".join(DRIVERS_FOR_KIND[self.kind]),
+                    en=" or ".join(DRIVERS_FOR_KIND[self.kind]),
+                )
             )
         if self.kind == "printer" and self.bed_z_mm <= 0:
-            raise ValueError("a printer needs bed_z_mm > 0 (its build height)")
+            raise TextValueError(
+                Text(
+                    "une imprimante demande bed_z_mm > 0 (sa hauteur d'impression)",
+                    "a printer needs bed_z_mm > 0 (its build height)",
+                )
+            )
+        if self.laser_source is not None and self.kind != "laser":
+            raise TextValueError(
+                Text("laser_source est réservé aux lasers", "laser_source is for lasers only")
+            )
         if self.laser_max_power_s > self.laser_s_max:
-            raise ValueError("laser_max_power_s cannot exceed laser_s_max ($30)")
+            raise TextValueError(
+                Text(
+                    "laser_max_power_s ne peut dépasser laser_s_max ($30)",
+                    "laser_max_power_s cannot exceed laser_s_max ($30)",
+                )
+            )
         check_connection(self.driver, self.connection)
         return self
 
@@ -87,6 +127,7 @@ class MachineUpdate(BaseModel):
     maintenance: bool | None = None
     confirm_before_start: bool | None = None
     laser_max_power_s: Annotated[int, Field(gt=0, le=100_000)] | None = None
+    laser_source: LaserSource | None = None
 
 
 class MachineOut(BaseModel):
@@ -104,6 +145,7 @@ class MachineOut(BaseModel):
     laser_s_max: int
     laser_max_power_s: int
     materials: list[str]
+    laser_source: str | None = None
     loaded_material: str | None
     state: str
     maintenance: bool

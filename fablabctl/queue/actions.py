@@ -19,6 +19,7 @@ from fablabctl.i18n import Text
 from fablabctl.people.roles import STAFF, require
 from fablabctl.queue import events
 from fablabctl.queue.jobs import get_job, queue_clone, transition
+from fablabctl.queue.reasons import Reason
 from fablabctl.queue.states import JobState
 
 Request = Literal["confirm", "pause", "resume"]
@@ -45,8 +46,13 @@ def request_action(*, session: Session, actor: User, job_id: int, action: Reques
             ),
             state=job.state,
         )
-    job.requested_action = action
-    events.defer(session, events.JOB_STATE, {"job_id": job.id, "requested": action}, owner_id=job.owner_id)
+    job.requested_action, job.requested_by_id = action, actor.id
+    events.defer(
+        session,
+        events.JOB_STATE,
+        events.job_state(job, job.state, actor_id=actor.id, requested=action),
+        owner_id=job.owner_id,
+    )
     audit.record(session, actor=actor, action=f"job.{action}", target_type="job", target_id=job.id)
     return job
 
@@ -65,7 +71,7 @@ def retry_job(*, session: Session, actor: User, job_id: int) -> Job:
             ),
         )
     attempt = queue_clone(
-        session, job, actor, reason=f"nouvel essai du travail {job.id}", attempt_of_id=job.id
+        session, job, actor, reason=Reason("RETRY_OF", {"job_id": job.id}), attempt_of_id=job.id
     )
     audit.record(
         session, actor=actor, action="job.retry", target_type="job", target_id=attempt.id, attempt_of=job.id

@@ -9,6 +9,7 @@ from pathlib import Path
 from fablabctl.i18n import Text
 
 KINDS = {"laser": ".dxf", "printer": ".stl"}
+LASER_SOURCES = ("diode", "co2")
 
 
 class CatalogueError(Exception):
@@ -26,6 +27,7 @@ class PartSpec:
     material: str
     quantity: int
     roles: tuple[str, ...]
+    laser: str | None = None  # laser parts: the source they need ("co2"); None: any laser will do
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +92,14 @@ def load_project(path: Path, designs_dir: Path) -> Project:
             raise _bad(
                 path, where, "« roles » doit être une liste de mots", "'roles' must be a list of words"
             )
+        laser = raw.get("laser")
+        if laser is not None and (kind != "laser" or laser not in LASER_SOURCES):
+            raise _bad(
+                path,
+                where,
+                "« laser » vaut diode ou co2, et seulement pour une pièce laser",
+                "'laser' is diode or co2, and only for a laser part",
+            )
         parts.append(
             PartSpec(
                 _text(raw, "name_fr", path, where),
@@ -99,6 +109,7 @@ def load_project(path: Path, designs_dir: Path) -> Project:
                 _text(raw, "material", path, where),
                 quantity,
                 tuple(roles),
+                "co2" if laser == "co2" else None,  # a co2 laser also cuts what a diode cuts
             )
         )
     return Project(

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from fablabctl.clock import Clock, utc_now
 from fablabctl.db.models import Job, JobEvent, Machine
 from fablabctl.queue import events
+from fablabctl.queue.reasons import Reason
 from fablabctl.queue.states import JobState
 
 MAX_CANDIDATES = 10_000
@@ -53,21 +54,29 @@ def claim(session: Session, *, job_id: int, machine_id: int, worker: str, clock:
             machine_id=machine_id,
             claimed_by=worker,
             preparing_at=now,
+            waiting_at=None,  # an earlier attempt's wait for the operator is not this one's
             updated_at=now,
             requested_action=None,
+            requested_by_id=None,
             progress=0.0,
+            reason=None,  # a "no machine can take it" reason is over
+            reason_code=None,
+            reason_params=None,
         )
     )
     if job_taken.rowcount != 1:  # type: ignore[attr-defined]
         session.execute(update(Machine).where(Machine.id == machine_id).values(current_job_id=None))
         return False
+    claimed = Reason("CLAIMED", {"machine_id": machine_id})
     session.add(
         JobEvent(
             job_id=job_id,
             from_state=JobState.QUEUED.value,
             to_state=JobState.PREPARING.value,
             actor_id=None,
-            reason=f"machine {machine_id}",
+            reason=claimed.text().fr,
+            reason_code=claimed.code,
+            reason_params=dict(claimed.params),
             at=now,
         )
     )
@@ -75,7 +84,13 @@ def claim(session: Session, *, job_id: int, machine_id: int, worker: str, clock:
     events.defer(
         session,
         events.JOB_STATE,
-        {"job_id": job_id, "from": "queued", "to": "preparing", "machine_id": machine_id},
+        {
+            "job_id": job_id,
+            "from_state": JobState.QUEUED.value,
+            "to_state": JobState.PREPARING.value,
+            "machine_id": machine_id,
+            "actor_id": None,
+        },
         owner_id=owner,
     )
     return True

@@ -29,6 +29,7 @@ from fablabctl.machines.base import (
     MachineTimeout,
 )
 from fablabctl.queue import events
+from fablabctl.queue.reasons import Reason
 from fablabctl.queue.states import JobState
 from fablabctl.queue.steps import JobSteps, Outcome
 
@@ -55,29 +56,34 @@ class Follower:
     ) -> Outcome:
         """Start (or, after a restart, re-attach to) the job and record what happens until it ends."""
         running_since = time.monotonic()
+        if start is None:  # re-attached (after a restart): the machine has been running since then
+            running_since -= await self.steps.seconds_running(job_id)
         async with driver.subscribe() as stream:
             if start is not None:
                 try:
                     await driver.start(start)
                 except MachineError as exc:
-                    outcome = Outcome(JobState.FAILED, f"{exc.message.fr} / {exc.message.en}")
+                    outcome = Outcome(JobState.FAILED, Reason.message(exc.code, exc.message))
                     await self.steps.finish(job_id, machine_id, outcome, 0.0)
                     return outcome
             event = await self._until_end(job_id, machine_id, driver, stream, paused)
         if event is None:
             outcome = Outcome(
-                JobState.FAILED,
-                f"machine injoignable depuis plus de {self.offline_grace_s:.0f} s : travail perdu / "
-                f"machine unreachable for more than {self.offline_grace_s:.0f} s: job lost",
+                JobState.FAILED, Reason("MACHINE_UNREACHABLE", {"seconds": round(self.offline_grace_s)})
             )
         elif event.kind is EventKind.JOB_DONE:
             outcome = Outcome(JobState.DONE)
         elif event.kind is EventKind.JOB_CANCELLED:
             outcome = Outcome(JobState.CANCELLED, await self.steps.reason(job_id))
         else:
-            fr = event.data.get("reason_fr") or "la machine a signalé un échec"
-            en = event.data.get("reason") or "the machine reported a failure"
-            outcome = Outcome(JobState.FAILED, f"{fr} / {en}")
+            fr, en = event.data.get("reason_fr"), event.data.get("reason")
+            code = str(event.data.get("code") or "MACHINE_FAILED")
+            outcome = Outcome(
+                JobState.FAILED,
+                Reason.message(code, Text(str(fr or en), str(en)))
+                if isinstance(en, str) and en
+                else Reason("MACHINE_FAILED"),
+            )
         await self.steps.finish(job_id, machine_id, outcome, time.monotonic() - running_since)
         return outcome
 
@@ -105,7 +111,7 @@ class Follower:
                             saving = asyncio.ensure_future(self.steps.progress(job_id, _fraction(event)))
                             last_progress = time.monotonic()
                     else:
-                        self._publish(machine_id, event)
+                        self._publish(machine_id, job_id, event)
                 if time.monotonic() < next_poll:
                     continue
                 next_poll = time.monotonic() + ACTION_POLL_S
@@ -171,14 +177,25 @@ class Follower:
             {"machine_id": machine_id, "job_id": job_id, "text": text.en, "text_fr": text.fr},
         )
 
-    def _publish(self, machine_id: int, event: MachineEvent) -> None:
+    def _publish(self, machine_id: int, job_id: int, event: MachineEvent) -> None:
         bus = self.context.bus
         if event.kind is EventKind.TEMPERATURE:
             bus.publish(events.MACHINE_TEMPERATURES, {"machine_id": machine_id, **event.data})
         elif event.kind is EventKind.STATE:
-            bus.publish(events.MACHINE_STATE, {"machine_id": machine_id, "state": event.data.get("state")})
+            state = str(event.data.get("state") or "")
+            bus.publish(events.MACHINE_STATE, events.machine_state(machine_id, state, job_id))
         elif event.kind in (EventKind.MESSAGE, EventKind.ERROR):
-            bus.publish(events.MACHINE_MESSAGE, {"machine_id": machine_id, **event.data})
+            data = event.data
+            message: dict[str, object] = {
+                "machine_id": machine_id,
+                "job_id": job_id,
+                "text": str(data.get("text") or data.get("message") or ""),
+                "level": event.kind.value,
+            }
+            for key in ("text_fr", "code"):
+                if data.get(key) is not None:
+                    message[key] = data[key]
+            bus.publish(events.MACHINE_MESSAGE, message)
 
 
 def _fraction(event: MachineEvent) -> float:

@@ -5,7 +5,9 @@ Legal moves come from `fablabctl.queue.states`; this module applies them to data
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from pathlib import Path
+
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from fablabctl import audit
@@ -16,6 +18,8 @@ from fablabctl.errors import Conflict, Invalid, forbidden, not_found
 from fablabctl.i18n import Text
 from fablabctl.people.roles import STAFF, TEACHING, Role, require, role_of
 from fablabctl.queue import events
+from fablabctl.queue.materials import check_material
+from fablabctl.queue.reasons import BLOCKED_CODES, Reason, split
 from fablabctl.queue.schemas import JobSubmit
 from fablabctl.queue.states import ACTIVE_STATES, TERMINAL_STATES, JobState, can_transition
 
@@ -29,10 +33,14 @@ def transition(
     to: JobState,
     *,
     actor: User | None,
-    reason: str | None = None,
+    reason: str | Reason | None = None,
     clock: Clock = utc_now,
+    actor_id: int | None = None,
 ) -> None:
-    """Move a job to `to` if the state machine allows it, and record the move."""
+    """Move a job to `to` if the state machine allows it, and record the move.
+
+    `reason`: text a person typed, or a `Reason` the service gives (stored as code + parameters).
+    `actor_id`: the person who asked for this move when the dispatcher carries it out (`actor` None)."""
     src = JobState(job.state)
     if not can_transition(src, to):
         raise Conflict(
@@ -47,22 +55,28 @@ def transition(
     job.state = to.value
     job.updated_at = clock()
     _stamp(job, to)
+    who = actor.id if actor else actor_id
+    text, code, params = split(reason)
     if reason is not None:
-        job.reason = reason
+        job.reason, job.reason_code, job.reason_params = text, code, params
+    elif job.reason_code in BLOCKED_CODES:  # "no machine can take it" ends when it leaves the queue
+        job.reason, job.reason_code, job.reason_params = None, None, None
     session.add(
         JobEvent(
             job_id=job.id,
             from_state=src.value,
             to_state=to.value,
-            actor_id=actor.id if actor else None,
-            reason=reason,
+            actor_id=who,
+            reason=text,
+            reason_code=code,
+            reason_params=params,
             at=job.updated_at,
         )
     )
     events.defer(
         session,
         events.JOB_STATE,
-        {"job_id": job.id, "from": src.value, "to": to.value, "reason": reason, "machine_id": job.machine_id},
+        events.job_state(job, src.value, actor_id=who, reason=reason),
         owner_id=job.owner_id,
     )
 
@@ -74,6 +88,8 @@ def _stamp(job: Job, to: JobState) -> None:
         job.queued_at = now
     elif to is JobState.PREPARING:
         job.preparing_at = now
+    elif to is JobState.WAITING_OPERATOR:
+        job.waiting_at = now
     elif to is JobState.RUNNING and job.running_at is None:
         job.running_at = now
     elif to in TERMINAL_STATES or to is JobState.INTERRUPTED:
@@ -85,8 +101,10 @@ def _default_cohort(session: Session, user: User) -> int | None:
     return cohorts[0] if len(cohorts) == 1 else None
 
 
-def submit_job(*, session: Session, actor: User, data: JobSubmit) -> Job:
-    """A validated design becomes a job waiting for a trainer; designs with errors are refused."""
+def submit_job(*, session: Session, actor: User, data: JobSubmit, data_dir: Path | None = None) -> Job:
+    """A validated design becomes a job waiting for a trainer; designs with errors are refused, and so
+    are materials the site's library does not know or that are for the other kind of machine
+    (`data_dir`: the site's own library files, over the package's)."""
     design = get_design(session=session, actor=actor, design_id=data.design_id)
     content = session.get(DesignFile, design.sha256)
     assert content is not None
@@ -114,6 +132,7 @@ def submit_job(*, session: Session, actor: User, data: JobSubmit) -> Job:
                 f"A {content.file_type.upper()} file goes to: {kind}.",
             ),
         )
+    check_material(kind, data.material, data_dir)
     if data.pinned_machine_id is not None:
         require(actor, STAFF)
         machine = session.get(Machine, data.pinned_machine_id)
@@ -178,6 +197,32 @@ def list_jobs(
     limit: int = 200,
     offset: int = 0,
 ) -> list[Job]:
+    query = jobs_query(
+        session=session,
+        actor=actor,
+        state=state,
+        cohort_id=cohort_id,
+        owner_id=owner_id,
+        machine_id=machine_id,
+        limit=limit,
+        offset=offset,
+    )
+    return list(session.scalars(query))
+
+
+def jobs_query(
+    *,
+    session: Session,
+    actor: User,
+    state: str | None = None,
+    cohort_id: int | None = None,
+    owner_id: int | None = None,
+    machine_id: int | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> Select[Job]:
+    """The jobs `actor` may see with these filters, newest first (a staff read of one person's jobs
+    is audited); the API's list runs it for its columns only (`db/fast_rows.py`)."""
     query = select(Job).order_by(Job.id.desc()).limit(limit).offset(offset)
     if role_of(actor) is Role.TIGISTE:
         query = query.where(Job.owner_id == actor.id)
@@ -190,7 +235,7 @@ def list_jobs(
         audit.staff_read(session, actor, owner_id, "jobs")
     if machine_id is not None:
         query = query.where(Job.machine_id == machine_id)
-    return list(session.scalars(query))
+    return query
 
 
 def approve_job(*, session: Session, actor: User, job_id: int) -> Job:
@@ -212,7 +257,7 @@ def _queue_copy(session: Session, job: Job, number: int, actor: User) -> Job:
         session,
         job,
         actor,
-        reason=f"copie {number}/{job.quantity}",
+        reason=Reason("COPY", {"number": number, "quantity": job.quantity}),
         approved_by_id=actor.id,
         run_of_id=job.id,
         run_number=number,
@@ -220,7 +265,7 @@ def _queue_copy(session: Session, job: Job, number: int, actor: User) -> Job:
     )
 
 
-def queue_clone(session: Session, job: Job, actor: User, *, reason: str, **overrides: object) -> Job:
+def queue_clone(session: Session, job: Job, actor: User, *, reason: Reason, **overrides: object) -> Job:
     """A new queued job making the same part as `job` (a further copy, or a new attempt), recorded."""
     fields: dict[str, object] = {
         "design_id": job.design_id,
@@ -242,20 +287,23 @@ def queue_clone(session: Session, job: Job, actor: User, *, reason: str, **overr
     session.flush()
     if clone.queued_at is None:
         clone.queued_at = clone.created_at
+    text, code, params = split(reason)
     session.add(
         JobEvent(
             job_id=clone.id,
             from_state=None,
             to_state=clone.state,
             actor_id=actor.id,
-            reason=reason,
+            reason=text,
+            reason_code=code,
+            reason_params=params,
             at=clone.queued_at,
         )
     )
     events.defer(
         session,
         events.JOB_STATE,
-        {"job_id": clone.id, "from": None, "to": clone.state},
+        events.job_state(clone, None, actor_id=actor.id, reason=reason),
         owner_id=clone.owner_id,
     )
     return clone
@@ -281,10 +329,13 @@ def cancel_job(*, session: Session, actor: User, job_id: int, reason: str | None
         )
     if JobState(job.state) in ACTIVE_STATES:
         # a machine holds it: the dispatcher that runs it stops the machine, then records the cancel
-        job.requested_action = "cancel"
-        job.reason = reason
+        job.requested_action, job.requested_by_id = "cancel", actor.id
+        job.reason, job.reason_code, job.reason_params = reason, None, None
         events.defer(
-            session, events.JOB_STATE, {"job_id": job.id, "requested": "cancel"}, owner_id=job.owner_id
+            session,
+            events.JOB_STATE,
+            events.job_state(job, job.state, actor_id=actor.id, requested="cancel"),
+            owner_id=job.owner_id,
         )
     else:
         transition(session, job, JobState.CANCELLED, actor=actor, reason=reason)
@@ -295,3 +346,39 @@ def cancel_job(*, session: Session, actor: User, job_id: int, reason: str | None
 def job_events(*, session: Session, actor: User, job_id: int) -> list[JobEvent]:
     job = get_job(session=session, actor=actor, job_id=job_id)
     return list(session.scalars(select(JobEvent).where(JobEvent.job_id == job.id).order_by(JobEvent.id)))
+
+
+PRIORITY_CHANGEABLE = frozenset({JobState.SUBMITTED, JobState.APPROVED, JobState.QUEUED})
+
+
+def set_priority(*, session: Session, actor: User, job_id: int, priority: int) -> Job:
+    """A trainer moves a job up or down the queue (-10..10; higher first) before a machine takes it."""
+    require(actor, TEACHING)
+    job = get_job(session=session, actor=actor, job_id=job_id)
+    if JobState(job.state) not in PRIORITY_CHANGEABLE:
+        raise Conflict(
+            "JOB_PRIORITY_LOCKED",
+            Text(
+                f"Le travail {job.id} a déjà quitté la file (« {job.state} ») : sa priorité ne change plus.",
+                f"Job {job.id} has left the queue ('{job.state}'): its priority can no longer change.",
+            ),
+            state=job.state,
+        )
+    before, job.priority = job.priority, priority
+    job.updated_at = utc_now()  # the dispatcher's queue view reads the jobs changed since its last tick
+    events.defer(
+        session,
+        events.JOB_STATE,
+        {"job_id": job.id, "from": job.state, "to": job.state, "reason": None, "machine_id": job.machine_id},
+        owner_id=job.owner_id,
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="job.priority",
+        target_type="job",
+        target_id=job.id,
+        before=before,
+        after=priority,
+    )
+    return job

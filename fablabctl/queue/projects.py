@@ -38,7 +38,11 @@ def start_project(
     designs_dir: Path,
     limits: ValidationLimits,
     machines: list[MachineSpec],
+    again: bool = False,
+    data_dir: Path | None = None,
 ) -> list[Job]:
+    """Refused (409 PROJECT_ALREADY_STARTED) when the cohort already has this project's jobs, unless
+    `again` asks for one more set of parts."""
     require(actor, TEACHING)
     cohort = session.get(Cohort, cohort_id)
     if cohort is None:
@@ -47,6 +51,26 @@ def start_project(
     projects = catalogue(jobs_dir)
     if not key or key not in projects:
         raise not_found("project", key or "-")
+    earlier = [
+        job
+        for job in session.scalars(select(Job).where(Job.cohort_id == cohort_id).order_by(Job.id))
+        if (job.settings or {}).get("project") == key
+    ]
+    if earlier and not again:
+        raise Conflict(
+            "PROJECT_ALREADY_STARTED",
+            Text(
+                f"Le projet « {key} » est déjà lancé pour cette cohorte ({len(earlier)} travaux, "
+                f"n° {earlier[0].id} à {earlier[-1].id}). Pour fabriquer une série de plus, "
+                'demandez-le explicitement (CLI : --again ; API : "again": true).',
+                f"Project '{key}' is already started for this cohort ({len(earlier)} jobs, "
+                f"#{earlier[0].id} to #{earlier[-1].id}). To make one more set, ask for it "
+                'explicitly (CLI: --again; API: "again": true).',
+            ),
+            project=key,
+            jobs=len(earlier),
+        )
+    set_number = 1 + max((int((j.settings or {}).get("set", 1)) for j in earlier), default=0)
     tigistes = list(
         session.scalars(
             select(User)
@@ -79,13 +103,16 @@ def start_project(
             session=session,
             actor=owner,
             data=JobSubmit(design_id=design.id, material=part.material, kind=part.kind, cohort_id=cohort_id),
+            data_dir=data_dir,
         )
         job.submitted_by_id = actor.id
         job.settings = {
             "project": key,
+            "set": set_number,
             "part_fr": part.name_fr,
             "part_en": part.name_en,
             "roles": list(part.roles),
+            **({"laser": part.laser} if part.laser else {}),
         }
         jobs.append(job)
     cohort.project = key
@@ -97,5 +124,6 @@ def start_project(
         target_id=cohort_id,
         project=key,
         jobs=len(jobs),
+        set=set_number,
     )
     return jobs

@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 
 from fablabctl import audit
 from fablabctl.db.models import Design, Job, Machine, User
+from fablabctl.i18n import DEFAULT_LANG, Lang
 from fablabctl.people.roles import Role, role_of
+from fablabctl.queue.reasons import render
 from fablabctl.queue.states import TERMINAL_STATES, JobState
 
 FINISHED = sorted(s.value for s in (*TERMINAL_STATES, JobState.INTERRUPTED) if s is not JobState.REJECTED)
@@ -25,9 +27,11 @@ class JobRecord(BaseModel):
     attempt_of_id: int | None
     run: str  # "2/5"
     outcome: str
-    reason: str | None
+    reason: str | None  # in the reader's language
+    reason_code: str | None = None
     queued_s: float | None  # waiting in the queue
-    preparing_s: float | None  # slicing / laser G-code, operator confirmation
+    preparing_s: float | None  # slicing / laser G-code and its safety check
+    waiting_operator_s: float | None = None  # until the operator confirmed the bed / sheet
     running_s: float  # machine time
     estimates: dict[str, Any]
     finished_at: datetime | None
@@ -55,6 +59,7 @@ def job_history(
     owner_id: int | None = None,
     cohort_id: int | None = None,
     limit: int = 200,
+    lang: Lang = DEFAULT_LANG,
 ) -> list[JobRecord]:
     query = (
         select(Job, Design.filename, Machine.name)
@@ -82,9 +87,11 @@ def job_history(
                 attempt_of_id=job.attempt_of_id,
                 run=f"{job.run_number}/{job.quantity}",
                 outcome=job.state,
-                reason=job.reason,
+                reason=render(job.reason_code, job.reason_params, job.reason, lang),
+                reason_code=job.reason_code,
                 queued_s=_seconds(job.queued_at, job.preparing_at),
-                preparing_s=_seconds(job.preparing_at, job.running_at),
+                preparing_s=_seconds(job.preparing_at, job.waiting_at or job.running_at),
+                waiting_operator_s=_seconds(job.waiting_at, job.running_at),
                 running_s=round(job.machine_seconds, 1),
                 estimates=job.estimates,
                 finished_at=job.finished_at,

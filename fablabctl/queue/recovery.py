@@ -26,30 +26,26 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fablabctl.db.models import Job, Machine, Site
+from fablabctl.clock import utc_now
+from fablabctl.db.models import Job, JobEvent, Machine, Site
 from fablabctl.db.retry import Transactions
 from fablabctl.fleet.service import to_spec
 from fablabctl.machines.base import Driver, MachineError, MachineState
+from fablabctl.queue import events
 from fablabctl.queue.claims import release_machine
 from fablabctl.queue.jobs import transition
 from fablabctl.queue.links import Links
+from fablabctl.queue.reasons import Reason, split
 from fablabctl.queue.states import ACTIVE_STATES, JobState
 from fablabctl.specs import MachineSpec
 
 log = logging.getLogger(__name__)
-RESTART = "service redémarré / service restarted"
-INTERRUPTED_BY_RESTART = (
-    "interrompu par un redémarrage du service : vérifiez la pièce / "
-    "interrupted by a service restart: check the part"
-)
-FOLLOWER_LOST = (
-    "le suivi du travail s'est arrêté (erreur interne) : vérifiez la pièce / "
-    "the job's follower stopped (internal error): check the part"
-)
-REQUEUED = (
-    "le suivi du travail s'est arrêté avant le départ : remis en file / "
-    "the job's follower stopped before the start: queued again"
-)
+RESTART = Reason("SERVICE_RESTARTED")
+INTERRUPTED_BY_RESTART = Reason("INTERRUPTED_BY_RESTART")
+REATTACHED = Reason("REATTACHED")
+FOLLOWER_LOST = Reason("FOLLOWER_LOST")
+REQUEUED = Reason("FOLLOWER_LOST_BEFORE_START")
+FOLLOWED_AGAIN = Reason("FOLLOWED_AGAIN")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +92,7 @@ def _active_jobs(session: Session, site: str, worker: str | None) -> list[LeftJo
     ]
 
 
-def _settle(session: Session, job_id: int, machine_id: int, to: JobState, reason: str) -> None:
+def _settle(session: Session, job_id: int, machine_id: int, to: JobState, reason: Reason) -> None:
     job = session.get(Job, job_id)
     if job is None or JobState(job.state) not in ACTIVE_STATES:  # settled meanwhile (or by an earlier try)
         release_machine(session, machine_id, job_id)
@@ -108,10 +104,27 @@ def _settle(session: Session, job_id: int, machine_id: int, to: JobState, reason
     release_machine(session, machine_id, job_id)
 
 
-def _claim_for(session: Session, job_id: int, worker: str) -> None:
+def _claim_for(session: Session, job_id: int, worker: str, reason: Reason) -> None:
+    """This process follows the job again: recorded in its history and on the event stream."""
     job = session.get(Job, job_id)
-    if job is not None:
-        job.claimed_by = worker
+    if job is None:
+        return
+    job.claimed_by = worker
+    text, code, params = split(reason)
+    session.add(
+        JobEvent(
+            job_id=job.id,
+            from_state=job.state,
+            to_state=job.state,
+            actor_id=None,
+            reason=text,
+            reason_code=code,
+            reason_params=params,
+            at=utc_now(),
+        )
+    )
+    data = events.job_state(job, job.state, reason=reason)
+    events.defer(session, events.JOB_STATE, data, owner_id=job.owner_id)
 
 
 def alive_elsewhere(claimed_by: str | None, me: str) -> bool:
@@ -149,8 +162,9 @@ async def settle(
     links: Links,
     db: Transactions,
     worker: str,
-    interrupted_reason: str,
-    requeued_reason: str,
+    interrupted_reason: Reason,
+    requeued_reason: Reason,
+    reattached_reason: Reason = FOLLOWED_AGAIN,
 ) -> list[Reattached]:
     """Re-attach, re-queue or interrupt each job; return the ones to follow again."""
     reattached = []
@@ -176,7 +190,7 @@ async def settle(
         )
         if driver is not None and await still_running(driver, item.gcode_path):
             await db.run(
-                partial(_claim_for, job_id=item.job_id, worker=worker),
+                partial(_claim_for, job_id=item.job_id, worker=worker, reason=reattached_reason),
                 attempts=None,
                 what=f"job {item.job_id} re-attach",
             )
@@ -194,7 +208,7 @@ async def settle(
             attempts=None,
             what=f"job {item.job_id} interrupted",
         )
-        log.warning("job %s on machine %s: %s", item.job_id, item.machine_id, interrupted_reason)
+        log.warning("job %s on machine %s: %s", item.job_id, item.machine_id, interrupted_reason.text().en)
     return reattached
 
 
@@ -209,6 +223,7 @@ async def reconcile(*, site: str, links: Links, db: Transactions, worker: str) -
         worker=worker,
         interrupted_reason=INTERRUPTED_BY_RESTART,
         requeued_reason=RESTART,
+        reattached_reason=REATTACHED,
     )
 
 

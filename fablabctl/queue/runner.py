@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import re
+import shutil
+import unicodedata
 from functools import partial
 from pathlib import Path
 
@@ -21,9 +25,11 @@ from fablabctl.db.models import Design, Job, Machine
 from fablabctl.db.retry import Transactions
 from fablabctl.designs.service import design_path
 from fablabctl.fleet.service import to_spec
+from fablabctl.i18n import Text
 from fablabctl.machines.base import Driver
 from fablabctl.queue import events
 from fablabctl.queue.follow import ACTION_POLL_S, Follower
+from fablabctl.queue.reasons import Reason
 from fablabctl.queue.stagger import StaggeredStarts
 from fablabctl.queue.states import JobState
 from fablabctl.queue.steps import JobSteps, Outcome
@@ -32,27 +38,44 @@ from fablabctl.toolpath.prepare import prepare_design
 from fablabctl.toolpath.result import ToolpathError
 
 log = logging.getLogger(__name__)
-CANCELLED_BEFORE_START = "annulé avant le départ / cancelled before the start"
+CANCELLED_BEFORE_START = Reason("CANCELLED_BEFORE_START")
 __all__ = ["JobRunner", "Outcome"]
 
 
-def internal_error(exc: BaseException) -> str:
+def internal_error(exc: BaseException) -> Reason:
     """The job's failure reason for a fault of ours: says what kind, never the exception's text."""
-    return (
-        f"erreur interne du service ({type(exc).__name__}) : voir le journal du service / "
-        f"internal service error ({type(exc).__name__}): see the service log"
-    )
+    return Reason("INTERNAL_ERROR", {"kind": type(exc).__name__})
+
+
+def job_file_name(job_id: int, design_filename: str, suffix: str) -> str:
+    """`job-42-nichoir-facade.gcode`: what an operator reads in OctoPrint's file list (safe ASCII)."""
+    stem = Path(design_filename).stem
+    ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_stem.lower()).strip("-")[:40].strip("-")
+    return f"job-{job_id}-{slug}{suffix}" if slug else f"job-{job_id}{suffix}"
+
+
+def named_copy(prepared: Path, folder: Path, name: str) -> Path:
+    """The prepared G-code under the job's own name (a hard link when it can: no second copy)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / name
+    target.unlink(missing_ok=True)
+    try:
+        os.link(prepared, target)
+    except OSError:
+        shutil.copyfile(prepared, target)
+    return target
 
 
 def _inputs(
     session: Session, job_id: int, machine_id: int, designs_dir: Path
-) -> tuple[Path, MachineSpec, str]:
+) -> tuple[Path, MachineSpec, str, str]:
     job = session.get(Job, job_id)
     machine = session.get(Machine, machine_id)
     assert job is not None and machine is not None
     design = session.get(Design, job.design_id)
     assert design is not None
-    return design_path(designs_dir, design), to_spec(machine), job.material
+    return design_path(designs_dir, design), to_spec(machine), job.material, design.filename
 
 
 def _prepared(
@@ -116,7 +139,7 @@ class JobRunner:
 
     async def _prepare(self, job_id: int, machine_id: int) -> Path | None:
         settings = self.context.settings
-        source, spec, material = await self.db.run(
+        source, spec, material, filename = await self.db.run(
             partial(_inputs, job_id=job_id, machine_id=machine_id, designs_dir=settings.designs_dir),
             attempts=None,
             what=f"job {job_id} inputs",
@@ -134,21 +157,27 @@ class JobRunner:
                 limits=self.context.limits,
             )
         except ToolpathError as exc:
-            outcome = Outcome(JobState.FAILED, f"{exc.message_fr} / {exc.message_en}")
+            outcome = Outcome(JobState.FAILED, Reason.message(exc.code, Text(exc.message_fr, exc.message_en)))
             await self.steps.finish(job_id, machine_id, outcome, 0.0)
             return None
+        gcode = await asyncio.to_thread(
+            named_copy,
+            result.gcode_path,
+            settings.cache_dir / "jobs",
+            job_file_name(job_id, filename, result.gcode_path.suffix or ".gcode"),
+        )
         await self.db.run(
             partial(
                 _prepared,
                 job_id=job_id,
-                gcode=str(result.gcode_path),
+                gcode=str(gcode),
                 estimates=dict(result.estimates),
                 settings={**result.settings, "machine": spec.name},
             ),
             attempts=None,
             what=f"job {job_id} prepared",
         )
-        return result.gcode_path
+        return gcode
 
     async def _confirmed(self, job_id: int, machine_id: int) -> bool:
         ask, name, owner = await self.db.run(

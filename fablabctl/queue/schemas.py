@@ -7,6 +7,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from fablabctl.i18n import DEFAULT_LANG, Lang
+from fablabctl.queue.reasons import render
+
 
 class JobSubmit(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -40,7 +43,11 @@ class JobOut(BaseModel):
     quantity: int
     priority: int
     state: str
-    reason: str | None
+    reason: str | None = Field(description="Why the job is in this state, in the reader's language")
+    reason_code: str | None = Field(
+        default=None, description="The reason's stable code (README); null when a person typed it"
+    )
+    reason_params: dict[str, Any] | None = None
     owner_id: int
     submitted_by_id: int
     approved_by_id: int | None
@@ -62,15 +69,30 @@ class JobOut(BaseModel):
     created_at: datetime
     updated_at: datetime
 
+    @classmethod
+    def of(cls, job: object, lang: Lang = DEFAULT_LANG) -> JobOut:
+        """The job as the API shows it, its reason in `lang`."""
+        out = cls.model_validate(job)
+        out.reason = render(out.reason_code, out.reason_params, out.reason, lang)
+        return out
+
 
 class JobEventOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
     from_state: str | None
     to_state: str
-    actor_id: int | None
+    actor_id: int | None = Field(description="The person who made or asked for this move; null: the service")
     reason: str | None
+    reason_code: str | None = None
+    reason_params: dict[str, Any] | None = None
     at: datetime
+
+    @classmethod
+    def of(cls, event: object, lang: Lang = DEFAULT_LANG) -> JobEventOut:
+        out = cls.model_validate(event)
+        out.reason = render(out.reason_code, out.reason_params, out.reason, lang)
+        return out
 
 
 class JobResolve(BaseModel):

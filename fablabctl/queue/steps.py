@@ -21,6 +21,7 @@ from fablabctl.db.retry import Transactions, describe
 from fablabctl.queue import events
 from fablabctl.queue.claims import release_machine
 from fablabctl.queue.jobs import transition
+from fablabctl.queue.reasons import Reason
 from fablabctl.queue.states import TERMINAL_STATES, JobState
 
 log = logging.getLogger(__name__)
@@ -31,17 +32,23 @@ FOLLOWED = (JobState.RUNNING.value, JobState.PAUSED.value)
 @dataclass
 class Outcome:
     state: JobState
-    reason: str | None = None
+    reason: str | Reason | None = None
 
 
-def _move(session: Session, job_id: int, to: JobState, reason: str | None, fields: dict[str, object]) -> None:
+def _move(
+    session: Session, job_id: int, to: JobState, reason: str | Reason | None, fields: dict[str, object]
+) -> None:
     job = session.get(Job, job_id)
     if job is None:
         return
+    # a move that answers a staff request (it clears the request) is recorded in that person's name
+    by = job.requested_by_id if "requested_action" in fields else None
     for name, value in fields.items():
         setattr(job, name, value)
+    if fields.get("requested_action", "") is None:
+        job.requested_by_id = None
     if job.state != to.value:  # else an earlier attempt already committed it
-        transition(session, job, to, actor=None, reason=reason)
+        transition(session, job, to, actor=None, reason=reason, actor_id=by)
 
 
 def _finish(session: Session, job_id: int, machine_id: int, outcome: Outcome, machine_seconds: float) -> None:
@@ -51,17 +58,21 @@ def _finish(session: Session, job_id: int, machine_id: int, outcome: Outcome, ma
         release_machine(session, machine_id, job_id)  # settled already (an earlier attempt, the watchdog)
         return
     job.machine_seconds = round(job.machine_seconds + machine_seconds, 1)
-    job.requested_action = None
+    # a cancel asked by a person is recorded in their name; the progress reached is kept
+    by = job.requested_by_id if job.requested_action == "cancel" else None
+    job.requested_action, job.requested_by_id = None, None
     if outcome.state is JobState.DONE:
         job.progress = 1.0
-    transition(session, job, outcome.state, actor=None, reason=outcome.reason)
+    transition(session, job, outcome.state, actor=None, reason=outcome.reason, actor_id=by)
     machine.run_seconds += machine_seconds
     if outcome.state is JobState.DONE:
         machine.jobs_done += 1
     elif outcome.state is JobState.FAILED:
         machine.jobs_failed += 1
     release_machine(session, machine_id, job_id)
-    events.defer(session, events.MACHINE_STATE, {"machine_id": machine_id, "job_id": None})
+    if machine.state == "busy":  # free again; the next tick says otherwise if it went away
+        machine.state = "idle"
+    events.defer(session, events.MACHINE_STATE, events.machine_state(machine_id, machine.state, None))
 
 
 def _requested(session: Session, job_id: int) -> str | None:
@@ -74,13 +85,20 @@ def _clear_request(session: Session, job_id: int) -> None:
         job.requested_action = None
 
 
+def _seconds_running(session: Session, job_id: int) -> float:
+    started = session.scalar(select(Job.running_at).where(Job.id == job_id))
+    return max(0.0, (utc_now() - started).total_seconds()) if started is not None else 0.0
+
+
 def _reason(session: Session, job_id: int) -> str | None:
     return session.scalar(select(Job.reason).where(Job.id == job_id))
 
 
 def _progress(session: Session, job_id: int, progress: float) -> None:
     job = session.get(Job, job_id)
-    if job is not None and job.state in FOLLOWED:  # never after the job ended (done sets 1.0)
+    # never after the job ended (done sets 1.0), and never backwards: a machine that cancels or
+    # stops reports 0 %, and a job cancelled at 21 % keeps 0.21
+    if job is not None and job.state in FOLLOWED and progress > job.progress:
         job.progress = progress
         job.updated_at = utc_now()
         events.defer(
@@ -94,7 +112,9 @@ class JobSteps:
     def __init__(self, db: Transactions) -> None:
         self.db = db
 
-    async def move(self, job_id: int, to: JobState, reason: str | None = None, **fields: object) -> None:
+    async def move(
+        self, job_id: int, to: JobState, reason: str | Reason | None = None, **fields: object
+    ) -> None:
         await self.db.run(
             partial(_move, job_id=job_id, to=to, reason=reason, fields=fields),
             attempts=None,
@@ -126,6 +146,17 @@ class JobSteps:
 
     async def clear_request(self, job_id: int) -> None:
         await self.db.run(partial(_clear_request, job_id=job_id), attempts=None, what=f"job {job_id} request")
+
+    async def seconds_running(self, job_id: int) -> float:
+        """How long the job has been on its machine (from its `running_at`): a job re-attached after
+        a restart counts the whole run, not only the time since the restart."""
+        try:
+            return await self.db.run(
+                partial(_seconds_running, job_id=job_id), attempts=5, what=f"job {job_id} start time"
+            )
+        except Exception as error:
+            log.warning("job %s: cannot read when it started: %s", job_id, describe(error))
+            return 0.0
 
     async def reason(self, job_id: int) -> str | None:
         try:

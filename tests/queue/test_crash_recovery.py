@@ -38,7 +38,7 @@ def test_kill_9_mid_job_then_restart(service: Service, tmp_path: Path) -> None:
     after = service.wait_for(
         lambda: (j := service.call("GET", f"/jobs/{job['id']}"))["state"] == "interrupted" and j
     )
-    assert "restart" in after["reason"]
+    assert after["reason_code"] == "INTERRUPTED_BY_RESTART" and "redémarrage" in after["reason"]
     time.sleep(1.5)  # give the new dispatcher every chance to (wrongly) start it again
     events = [e["to_state"] for e in service.call("GET", f"/jobs/{job['id']}/events")]
     assert events.count("running") == 1 and events[-1] == "interrupted"

@@ -125,7 +125,8 @@ def test_unsafe_gcode_fails_at_preparation_with_the_reason(lab: Lab, tmp_path: P
     job_id = lab.submit("trainer", path, kind="printer", pinned_machine_id=strict)
     lab.approve(job_id)
     lab.run_until(lambda: lab.job(job_id).state == "failed")
-    assert "safety policy" in (lab.job(job_id).reason or "")
+    job = lab.job(job_id)
+    assert job.reason_code == "GCODE_REFUSED" and "safety policy" in (job.reason_params or {})["en"]
     assert states(lab, job_id)[-2:] == ["preparing", "failed"]
 
 
@@ -146,7 +147,9 @@ def test_the_event_bus_tells_the_story(lab: Lab, tmp_path: Path) -> None:
         async with lab.context.bus.subscribe() as sub:
             task = asyncio.create_task(dispatcher.run())
             try:
-                while not any(name == events.JOB_STATE and data.get("to") == "done" for name, data in heard):
+                while not any(
+                    name == events.JOB_STATE and data.get("to_state") == "done" for name, data in heard
+                ):
                     item = await asyncio.wait_for(sub.get(), 30)
                     heard.append((item.name, item.data))
             finally:
@@ -155,7 +158,9 @@ def test_the_event_bus_tells_the_story(lab: Lab, tmp_path: Path) -> None:
 
     asyncio.run(main())
     transitions = [
-        d["to"] for n, d in heard if n == events.JOB_STATE and d.get("job_id") == job_id and "to" in d
+        d["to_state"]
+        for n, d in heard
+        if n == events.JOB_STATE and d.get("job_id") == job_id and "requested" not in d
     ]
     assert transitions == ["preparing", "running", "done"]
     assert any(n == events.JOB_PROGRESS for n, _ in heard)

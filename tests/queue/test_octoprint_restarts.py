@@ -9,6 +9,7 @@ with no outage, must print to the end.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from pathlib import Path
@@ -20,6 +21,7 @@ from sqlalchemy import select
 from fablabctl.db.engine import session_scope
 from fablabctl.db.models import JobEvent, Machine
 from fablabctl.queue.dispatcher import Dispatcher
+from fablabctl.queue.events import JOB_STATE, Event
 from tests.machines.octoprint_server import OctoPrintServer
 from tests.queue.conftest import Lab
 
@@ -138,25 +140,52 @@ def test_our_restart_reattaches_to_the_print_octoprint_kept_running(
         answer = httpx.get(f"{octoprint.url}/api/job", headers={"X-Api-Key": octoprint.api_key}, timeout=5)
         return answer.status_code == 200 and answer.json().get("state") == "Printing"
 
+    heard: list[Event] = []
+
     async def our_life(until_state: tuple[str, ...], timeout: float, *, printing: bool = False) -> None:
         dispatcher = Dispatcher(lab.context)
-        task = asyncio.create_task(dispatcher.run())
-        try:
-            deadline = time.monotonic() + timeout
-            while (await asyncio.to_thread(lab.job, job_id)).state not in until_state or (
-                printing and not await asyncio.to_thread(octoprint_printing)
-            ):
-                assert time.monotonic() < deadline, lab.snapshot()
-                await asyncio.sleep(0.2)
-        finally:
-            await dispatcher.stop()  # our service stops mid-print; OctoPrint goes on printing
-            task.cancel()
+        async with lab.context.bus.subscribe() as sub:
+            task = asyncio.create_task(dispatcher.run())
+            try:
+                deadline = time.monotonic() + timeout
+                while (await asyncio.to_thread(lab.job, job_id)).state not in until_state or (
+                    printing and not await asyncio.to_thread(octoprint_printing)
+                ):
+                    assert time.monotonic() < deadline, lab.snapshot()
+                    with contextlib.suppress(TimeoutError):
+                        heard.append(await asyncio.wait_for(sub.get(), 0.2))
+            finally:
+                await dispatcher.stop()  # our service stops mid-print; OctoPrint goes on printing
+                task.cancel()
+            while not sub.queue.empty():
+                heard.append(sub.queue.get_nowait())
 
     asyncio.run(our_life(("running",), 60, printing=True))
+    files = httpx.get(f"{octoprint.url}/api/files/local", headers={"X-Api-Key": octoprint.api_key}, timeout=5)
+    assert f"job-{job_id}-kept.gcode" in {f["name"] for f in files.json()["files"]}  # not a hash only
     time.sleep(1.0)
     asyncio.run(our_life(("done", "failed", "cancelled", "interrupted"), 90))
     job = lab.job(job_id)
     assert job.state == "done", (job.state, job.reason)
     with session_scope(lab.context.sessions) as session:
-        runs = session.scalars(select(JobEvent.to_state).where(JobEvent.job_id == job_id)).all()
-    assert list(runs).count("running") == 1  # followed again, not started again
+        moves = session.execute(
+            select(JobEvent.from_state, JobEvent.to_state, JobEvent.reason_code).where(
+                JobEvent.job_id == job_id
+            )
+        ).all()
+    assert [m for m in moves if m.to_state == "running" and m.from_state != "running"] == [
+        ("preparing", "running", None)
+    ]  # followed again, not started again
+    assert (
+        "running",
+        "running",
+        "REATTACHED",
+    ) in moves  # the history says a restart and a re-attach happened
+    assert any(
+        e.name == JOB_STATE and e.data["job_id"] == job_id and e.data.get("reason_code") == "REATTACHED"
+        for e in heard
+    ), [e.data for e in heard if e.name == JOB_STATE]
+    # the machine time is the whole print, not only the part after our restart
+    assert job.running_at is not None and job.finished_at is not None
+    whole = (job.finished_at - job.running_at).total_seconds()
+    assert job.machine_seconds >= 0.9 * whole, (job.machine_seconds, whole)

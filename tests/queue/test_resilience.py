@@ -152,18 +152,23 @@ def test_the_watchdog_reattaches_or_interrupts_a_job_whose_runner_died(lab: Lab,
         await until(lambda: lab.job(stopped).state == "interrupted", 30, "orphan interrupted")
 
     run_with(lab, scenario)
-    assert lab.job(stopped).reason == FOLLOWER_LOST
+    assert lab.job(stopped).reason_code == FOLLOWER_LOST.code
     with session_scope(lab.context.sessions) as session:
         runs = list(
             session.scalars(
                 select(JobEvent.job_id).where(
-                    JobEvent.to_state == "running", JobEvent.job_id == still_printing
+                    JobEvent.to_state == "running",
+                    JobEvent.from_state != "running",  # not the "followed again" note
+                    JobEvent.job_id == still_printing,
                 )
             )
         )
         row = session.get(Machine, machine)
         assert row is not None and row.current_job_id is None
     assert len(runs) == 1  # followed again, never started again
+    with session_scope(lab.context.sessions) as session:
+        notes = session.scalars(select(JobEvent.reason_code).where(JobEvent.job_id == still_printing)).all()
+    assert "FOLLOWED_AGAIN" in notes  # and its history says so
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

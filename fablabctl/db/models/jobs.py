@@ -23,7 +23,10 @@ class Job(Base):
     quantity: Mapped[int] = mapped_column(Integer, default=1)
     priority: Mapped[int] = mapped_column(Integer, default=0)
     state: Mapped[str] = mapped_column(String(24), index=True)
-    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)  # as first written (French when coded)
+    # a reason the service gives is a code and its parameters, shown in the reader's language (reasons.py)
+    reason_code: Mapped[str | None] = mapped_column(String(48), nullable=True)
+    reason_params: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     submitted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     approved_by_id: Mapped[int | None] = mapped_column(
@@ -49,17 +52,21 @@ class Job(Base):
     requested_action: Mapped[str | None] = mapped_column(
         String(16), nullable=True
     )  # confirm|pause|resume|cancel
+    requested_by_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # who asked for it
     claimed_by: Mapped[str | None] = mapped_column(String(120), nullable=True)  # which service process
     gcode_path: Mapped[str | None] = mapped_column(Text, nullable=True)
     estimates: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # duration, filament, cut length
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     preparing_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    waiting_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)  # operator asked
     running_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     machine_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now, onupdate=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=utc_now, onupdate=utc_now, index=True  # the dispatcher reads what changed
+    )
 
 
 class JobEvent(Base):
@@ -73,4 +80,6 @@ class JobEvent(Base):
     to_state: Mapped[str] = mapped_column(String(24))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reason_code: Mapped[str | None] = mapped_column(String(48), nullable=True)
+    reason_params: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)

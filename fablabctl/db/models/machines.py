@@ -30,6 +30,7 @@ class Machine(Base):
     max_bed_c: Mapped[float] = mapped_column(Float, default=110.0)
     laser_s_max: Mapped[int] = mapped_column(Integer, default=1000)
     laser_max_power_s: Mapped[int] = mapped_column(Integer, default=1000)
+    laser_source: Mapped[str | None] = mapped_column(String(8), nullable=True)  # diode (default) | co2
     materials: Mapped[list[str]] = mapped_column(JSON, default=list)
     loaded_material: Mapped[str | None] = mapped_column(String(64), nullable=True)
     state: Mapped[str] = mapped_column(String(16), default="offline")

@@ -12,7 +12,7 @@ from fastapi.responses import StreamingResponse
 
 from fablabctl.db.models import User
 from fablabctl.people.roles import Role, role_of
-from fablabctl.queue.events import EVENT_NAMES, OPERATOR_PROMPT, Event
+from fablabctl.queue.events import EVENT_NAMES, OPERATOR_PROMPT, Event, shapes_table
 from fablabctl.web.deps import ContextDep, CurrentUser
 from fablabctl.web.transactions import CommitFirstRoute
 
@@ -38,6 +38,8 @@ def sse(event: Event) -> str:
     "/events",
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events stream"}},
+    description="Live job states, progress, machine states and temperatures, operator prompts "
+    "(Moonraker names). One name, one shape; each event's data also carries `at`.\n\n" + shapes_table(),
 )
 async def events(
     request: Request,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from fablabctl.fleet.service import list_machines, to_spec
 from fablabctl.queue import projects
@@ -20,6 +20,9 @@ router = APIRouter(tags=["projects"], route_class=CommitFirstRoute)
 class StartProject(BaseModel):
     model_config = ConfigDict(extra="forbid")
     project: str | None = None  # default: the cohort's own project
+    again: bool = Field(
+        default=False, description="Start it once more (a second set of parts) when it is already started"
+    )
 
 
 @router.get("/projects")
@@ -51,6 +54,7 @@ def start_project(
     session: SessionDep,
     actor: CurrentUser,
     context: ContextDep,
+    lang: LangDep,
     body: StartProject | None = None,
 ) -> list[JobOut]:
     jobs = projects.start_project(
@@ -62,5 +66,7 @@ def start_project(
         designs_dir=context.settings.designs_dir,
         limits=context.limits,
         machines=[to_spec(m) for m in list_machines(session=session)],
+        again=body.again if body else False,
+        data_dir=context.settings.data_dir,
     )
-    return [JobOut.model_validate(j) for j in jobs]
+    return [JobOut.of(j, lang) for j in jobs]
