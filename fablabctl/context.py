@@ -22,9 +22,14 @@ class ServiceContext:
     sessions: sessionmaker[Session]
     limiter: LoginLimiter
     bus: EventBus = field(default_factory=EventBus)
+    # the dispatcher's own pool when the service runs it (`serve`): a burst of web requests can
+    # never leave a tick without a connection; None: it shares `sessions` (tests, the CLI)
+    worker_sessions: sessionmaker[Session] | None = None
 
     def __post_init__(self) -> None:
         bind(self.sessions, self.bus)
+        if self.worker_sessions is not None:
+            bind(self.worker_sessions, self.bus)
 
     @property
     def limits(self) -> ValidationLimits:

@@ -3,12 +3,16 @@
 One helper opens sessions for the whole service (`session_scope`), so transactions look the same
 in the API, the CLI and the dispatcher.
 
-Pool size: a request holds a connection only while its worker thread runs SQL (web/transactions.py),
-so the pool needs about as many connections as threads that can run SQL at once: the web thread
-pool (40 by default) plus the dispatcher's few. SQLite connections are cheap (one file handle), so
-the pool covers them all and nobody ever waits for one; PostgreSQL keeps a smaller steady pool and
-overflows under load. A wait for a connection is bounded (`POOL_TIMEOUT_S`), then the request gets
-a 503 `DB_BUSY` instead of a stall.
+Pool size: a request holds a connection only while its worker thread runs SQL (web/transactions.py;
+authentication in its own short session, event streams none), so the web pool needs as many
+connections as threads that can run SQL at once: the web thread pool, `WEB_THREADS` (the app sets
+anyio's limiter to it), and nobody ever waits for a connection. SQLite connections are cheap (one file
+handle); PostgreSQL keeps a smaller steady pool and overflows under load. The dispatcher has its own
+small pool (`make_worker_engine`), so a burst of requests can never leave a tick without one. A wait
+for a connection is still bounded (`POOL_TIMEOUT_S`), then the request gets a 503 `DB_BUSY`.
+
+Statements' values are personal data (names, contacts): `hide_parameters=True` keeps them out of
+every SQLAlchemy error and log line (see also `fablabctl/logs.py`).
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-WEB_THREADS = 40  # anyio's default worker threads, where sync routes run
+WEB_THREADS = 40  # worker threads where sync routes (and their SQL) run: anyio's limiter, set by the app
+WORKER_THREADS = 4  # the dispatcher's database threads (`db/retry.py`)
+SPARE_CONNECTIONS = 10  # sessions opened outside those threads (start-up, pages' own short sessions)
 POOL_TIMEOUT_S = 10.0
 BUSY_TIMEOUT_S = 10.0
 
@@ -31,11 +37,14 @@ def make_engine(url: str, *, busy_timeout_s: float = BUSY_TIMEOUT_S, **kwargs: A
     waits for another process's write lock before its transaction fails with "database is locked")."""
     if url.startswith("sqlite"):
         if ":memory:" not in url and url != "sqlite://" and "poolclass" not in kwargs:
-            kwargs.setdefault("pool_size", WEB_THREADS // 2)
-            kwargs.setdefault("max_overflow", WEB_THREADS)
+            kwargs.setdefault("pool_size", WEB_THREADS)  # kept open: no connect + PRAGMAs under load
+            kwargs.setdefault("max_overflow", SPARE_CONNECTIONS)
             kwargs.setdefault("pool_timeout", POOL_TIMEOUT_S)
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": busy_timeout_s}, **kwargs
+            url,
+            connect_args={"check_same_thread": False, "timeout": busy_timeout_s},
+            hide_parameters=True,
+            **kwargs,
         )
 
         @event.listens_for(engine, "connect")
@@ -48,10 +57,35 @@ def make_engine(url: str, *, busy_timeout_s: float = BUSY_TIMEOUT_S, **kwargs: A
 
         return engine
     if "poolclass" not in kwargs:
-        kwargs.setdefault("pool_size", 10)
-        kwargs.setdefault("max_overflow", WEB_THREADS)
+        # kept open up to 20 threads in SQL at once (a server process per connection: a connection
+        # closed when given back is a costly one to open again), up to WEB_THREADS + spares in all
+        kwargs.setdefault("pool_size", WEB_THREADS // 2)
+        kwargs.setdefault("max_overflow", WEB_THREADS // 2 + SPARE_CONNECTIONS)
         kwargs.setdefault("pool_timeout", POOL_TIMEOUT_S)
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
+
+
+def make_worker_engine(url: str, *, busy_timeout_s: float = BUSY_TIMEOUT_S) -> Engine:
+    """The dispatcher's own engine: a connection for each of its database threads, a few spare."""
+    if url.startswith("sqlite") and (":memory:" in url or url == "sqlite://"):
+        raise ValueError("an in-memory SQLite database cannot be shared by a second engine")
+    return make_engine(
+        url,
+        busy_timeout_s=busy_timeout_s,
+        pool_size=WORKER_THREADS,
+        max_overflow=WORKER_THREADS,
+        pool_timeout=POOL_TIMEOUT_S,
+    )
+
+
+def pool_figures(engine: Engine) -> dict[str, int]:
+    """Connections checked out (in use) and kept open, for the admins' health view and the bench."""
+    pool: Any = engine.pool
+    figures = {"checked_out": 0, "open": 0}
+    if hasattr(pool, "checkedout"):
+        figures["checked_out"] = int(pool.checkedout())
+        figures["open"] = int(pool.checkedin()) + figures["checked_out"]
+    return figures
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

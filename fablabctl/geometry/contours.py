@@ -82,11 +82,13 @@ def _without_repeats(group: list[Polyline]) -> list[Polyline]:
     """Drop open pieces drawn twice (same points, either direction): the laser would burn them twice,
     and a repeated edge would leave an end free and break a closed outline into an open one.
     Validation reports them (DXF_DUPLICATE_SEGMENTS); the job cuts each once."""
-    seen: set[tuple[tuple[int, int], ...]] = set()
+    seen: set[bytes] = set()
     kept = []
     for poly in group:
-        grid = [(round(x / JOIN_MM), round(y / JOIN_MM)) for x, y in poly.points.tolist()]
-        key = min(tuple(grid), tuple(reversed(grid)))
+        # the points on a JOIN_MM grid (numpy rounds half to even, as Python's round does); a piece
+        # and its reverse get the same key: the smaller of the two byte strings
+        grid = np.round(poly.points / JOIN_MM).astype(np.int64)
+        key = min(grid.tobytes(), grid[::-1].tobytes())
         if key in seen:
             continue
         seen.add(key)

@@ -22,6 +22,7 @@ import numpy as np
 from ezdxf.lldxf.const import DXFError
 from numpy.typing import NDArray
 
+from fablabctl.geometry.arcs import arc_points
 from fablabctl.geometry.operations import LayerRules, Operation
 
 log = logging.getLogger(__name__)
@@ -233,9 +234,19 @@ class Flattener:
                 points = points[:-1]
             self._add(points * scale if scale != 1.0 else points, closed, layer, colour, handle, op)
             return
+        if kind in ("ARC", "CIRCLE"):  # the same points as below, without building a Path
+            flat, closed = arc_points(
+                entity, kind, beziers_per_circle=BEZIERS_PER_CIRCLE, distance=FLATTEN_MM
+            )
+            closed = closed or kind == "CIRCLE"
+            if closed and len(flat) > 1 and np.allclose(flat[0], flat[-1], atol=1e-9):
+                flat = flat[:-1]
+            self._add(flat * scale, closed, layer, colour, handle, op)
+            return
         path = ezdxf.path.make_path(entity, segments=BEZIERS_PER_CIRCLE)
         closed_entity = _is_closed_entity(entity, kind)
-        for sub in path.sub_paths():
+        # sub_paths() copies every path: only a multi-path (a POLYLINE with gaps...) needs it
+        for sub in path.sub_paths() if path.has_sub_paths else (path,):
             flat = np.array(
                 [(v.x, v.y) for v in sub.flattening(FLATTEN_MM, segments=2)], dtype=np.float64
             ).reshape(-1, 2)

@@ -1,8 +1,10 @@
 """Marlin over USB serial: the thin async side of the host protocol.
 
 What each firmware line means is decided in `marlin_protocol.classify`; what to send, resend or give
-up on is decided by `marlin_stream.LineFlow` (one numbered line in flight, resends from the line the
-firmware names, a deadline that only `busy:` extends, one resend after a timeout, then failure).
+up on is decided by `marlin_stream.LineFlow` (job lines stream with up to `window` lines in flight, as
+long as they fit in the firmware's receive buffer; resends from the line the firmware names, a
+deadline that only `busy:` extends, one resend after a timeout, then failure). Commands outside a
+job's stream (handshake, polling, parking) go one at a time, after the lines in flight are through.
 This module only moves bytes and time between the serial link and those two, and runs jobs:
 `_send_line` is the one place a numbered line is written.
 """
@@ -28,7 +30,18 @@ from fablabctl.machines.base import (
 )
 from fablabctl.machines.gate import REFUSED_CODE
 from fablabctl.machines.marlin_protocol import ReplyKind
-from fablabctl.machines.marlin_stream import HISTORY, LONG_TIMEOUT, Action, Done, Failed, LineFlow, Write
+from fablabctl.machines.marlin_stream import (
+    HISTORY,
+    LONG_TIMEOUT,
+    RX_BUFFER,
+    WINDOW,
+    Acked,
+    Action,
+    Done,
+    Failed,
+    LineFlow,
+    Write,
+)
 from fablabctl.machines.serial_link import SerialDriver
 
 log = logging.getLogger(__name__)
@@ -67,11 +80,19 @@ class MarlinDriver(SerialDriver):
         connect_timeout: float = 10.0,
         history: int = HISTORY,
         long_timeout: float = LONG_TIMEOUT,
+        window: int = WINDOW,
+        rx_buffer: int = RX_BUFFER,
     ) -> None:
         super().__init__(port, baud, connect_timeout)
         self.ok_timeout, self.poll_s = ok_timeout, poll_s
         self.capabilities = mp.Capabilities()
-        self.flow = LineFlow(ok_timeout=ok_timeout, long_timeout=long_timeout, history=history)
+        self.flow = LineFlow(
+            ok_timeout=ok_timeout,
+            long_timeout=long_timeout,
+            history=history,
+            window=window,
+            rx_buffer=rx_buffer,
+        )
         self._actions: deque[Action] = deque()
         self._wakeup: asyncio.Future[None] | None = None
         self._armed_at: float | None = None  # when the waiting command's timer fires
@@ -85,6 +106,7 @@ class MarlinDriver(SerialDriver):
         self._relative_e = False
         self._last_poll = 0.0
         self.sent_lines = 0  # numbered lines written (resends included), for benchmarks
+        self._unacked: deque[tuple[int, int]] = deque()  # (line number, job lines done once it is acked)
 
     # ------------------------------------------------------------------ connection
 
@@ -186,21 +208,47 @@ class MarlinDriver(SerialDriver):
         if self._halted is not None:
             raise _Failed(self._halted, self._halt_code)
         loop = asyncio.get_running_loop()
-        self._actions.clear()
-        write = self.flow.submit(command, loop.time(), number=number)
         try:
+            await self._drain(loop)  # the job's lines in flight first
+            self._actions.clear()
+            write = self.flow.submit(command, loop.time(), number=number)
             await self._send_line(write.number, write.command)
-            while True:
-                for action in await self._next_actions(loop):
-                    if isinstance(action, Write):
-                        await self._send_line(action.number, action.command)
-                    elif isinstance(action, Done):
-                        return
-                    else:
-                        raise _Failed(action.reason, action.code)
+            await self._drain(loop)
         except BaseException:
             self.flow.abandon()
             raise
+
+    async def _stream_line(self, command: str) -> None:
+        """Send one job line, with up to `window` lines in flight (see `LineFlow.room`)."""
+        if self._halted is not None:
+            raise _Failed(self._halted, self._halt_code)
+        loop = asyncio.get_running_loop()
+        try:
+            while self.flow.busy and not self.flow.room(command):
+                await self._carry_out(await self._next_actions(loop))
+            if self.flow.busy:
+                write = self.flow.send_ahead(command)
+            else:
+                self._actions.clear()
+                write = self.flow.submit(command, loop.time())
+            await self._send_line(write.number, write.command)
+        except BaseException:
+            self.flow.abandon()
+            raise
+
+    async def _drain(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Until every line written is acknowledged (resends in between)."""
+        while self.flow.busy:
+            await self._carry_out(await self._next_actions(loop))
+
+    async def _carry_out(self, actions: list[Action]) -> None:
+        for action in actions:
+            if isinstance(action, Write):
+                await self._send_line(action.number, action.command)
+            elif isinstance(action, Done):
+                return
+            elif not isinstance(action, Acked):
+                raise _Failed(action.reason, action.code)
 
     async def _next_actions(self, loop: asyncio.AbstractEventLoop) -> list[Action]:
         """Wait for the flow's next decision: a firmware line (via `_push`) or its own deadline."""
@@ -246,6 +294,7 @@ class MarlinDriver(SerialDriver):
             if self._halted is not None:  # an emergency stop between two lines: a failure, not a cancel
                 raise _Failed(self._halted, self._halt_code)
         except MachineError as exc:
+            self._count_done()
             self._fail(exc.message, exc.code)
             return
         if self._cancel.is_set():
@@ -267,6 +316,7 @@ class MarlinDriver(SerialDriver):
 
     async def _stream(self, lines: list[str]) -> None:
         await self._command("M110 N0", number=0)  # each job numbers from 1: no resend reaches an old job
+        self._unacked.clear()
         last_emit = 0.0
         for index, command in enumerate(lines):
             if self._cancel.is_set():
@@ -283,8 +333,9 @@ class MarlinDriver(SerialDriver):
             word = command.split()[0].upper()
             if word in ("M82", "M83"):
                 self._relative_e = word == "M83"
-            await self._command(command)
-            self._status.done = index + 1
+            await self._stream_line(command)
+            self._unacked.append((self.flow.top, index + 1))
+            self._count_done()
             now = time.monotonic()
             if now - last_emit >= 0.5 or index + 1 == len(lines):
                 last_emit = now
@@ -292,6 +343,18 @@ class MarlinDriver(SerialDriver):
             if not self.capabilities.autoreport_temp and now - self._last_poll >= self.poll_s:
                 self._last_poll = now
                 await self._command("M105")
+        try:
+            await self._drain(asyncio.get_running_loop())  # the last lines acknowledged: the job is done
+        except BaseException:
+            self.flow.abandon()
+            raise
+        finally:
+            self._count_done()
+
+    def _count_done(self) -> None:
+        """Job lines done = those the firmware acknowledged (lines in flight are not done yet)."""
+        while self._unacked and self._unacked[0][0] <= self.flow.acked:
+            self._status.done = self._unacked.popleft()[1]
 
     async def _hold(self) -> None:
         for command in PARK:

@@ -1,6 +1,12 @@
 """The state of a Marlin line stream: what is in flight, what to resend, when to give up. No I/O.
 
-One numbered line is in flight at a time (OctoPrint's default, `ok_buffer_size = 1`). The firmware's
+Job lines may go out ahead (`room`, `send_ahead`): up to `window` lines in flight (default 3, Marlin's
+BUFSIZE 4 minus one), never more bytes unacknowledged than the firmware's receive buffer holds, and only
+in a quiet stream; anything unusual (a resend, a timeout, a long-running command) goes back to one line
+at a time (OctoPrint's default, `ok_buffer_size = 1`), which is what the rest of this text describes.
+When a resend is asked for while lines were in flight, the lines behind the garbled one are refused or
+dropped by the firmware: the resend waits `ok_grace` for their answers (swallowed), counts the `ok`s
+still due to lines taken before it (`_owed`, never taken for the resent line's), then goes out. The firmware's
 own line counter is the authority: `Resend: 12` (or `Error:... Last Line: 11`) means "I executed
 everything up to 11, nothing after", so sending again from 12 can never run a line twice, and a
 request for the line after the one in flight simply acknowledges it. Lines are kept in a history so
@@ -29,10 +35,11 @@ The driver calls `submit` for each command, `feed` for each classified firmware 
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 from fablabctl.i18n import Text
-from fablabctl.machines.marlin_protocol import Reply, ReplyKind
+from fablabctl.machines.marlin_protocol import Reply, ReplyKind, numbered
 
 HISTORY = 256  # lines kept for resends; with one line in flight the firmware asks for the last few
 OK_GRACE = 0.15  # seconds to wait for the `ok` that follows `Resend:` before resending anyway
@@ -40,6 +47,8 @@ MAX_REQUESTS = 12  # resend requests in a row without progress: the link is too 
 HEAT_AND_WAIT = frozenset({"M109", "M190", "M191", "M116"})
 LONG_RUNNING = HEAT_AND_WAIT | {"G4", "G28", "G29", "G30", "G32", "G33", "G34", "M400", "M226", "M600"}
 LONG_TIMEOUT = 180.0
+WINDOW = 3  # lines in flight at most: Marlin's BUFSIZE (4) - 1, as OctoPrint and Printrun advise
+RX_BUFFER = 128  # bytes: Marlin's RX_BUFFER_SIZE default; unacknowledged lines never exceed it
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +68,13 @@ class Done:
 
 
 @dataclass(frozen=True, slots=True)
+class Acked:
+    """Line `number` is acknowledged and later lines are still in flight: room for one more."""
+
+    number: int
+
+
+@dataclass(frozen=True, slots=True)
 class Failed:
     """The stream cannot go on: `code` is stable, `reason` says why in French and English."""
 
@@ -66,7 +82,7 @@ class Failed:
     reason: Text
 
 
-Action = Write | Done | Failed
+Action = Write | Done | Acked | Failed
 
 
 class LineFlow:
@@ -78,8 +94,17 @@ class LineFlow:
         history: int = HISTORY,
         ok_grace: float = OK_GRACE,
         max_requests: int = MAX_REQUESTS,
+        window: int = 1,
+        rx_buffer: int = RX_BUFFER,
     ) -> None:
         self.ok_timeout, self.history_size = ok_timeout, history
+        self.window, self.rx_buffer = max(1, window), rx_buffer
+        self.ahead: deque[int] = deque()  # lines written after `sending`, oldest first
+        self._owed = 0  # `ok`s still due for lines the firmware took before it asked for a resend
+        self._stale = 0  # errors still to come about lines that were in flight behind a garbled one
+        self._settling = False  # a resend waits for the answers to the lines that were behind it
+        self._settle_ok = False  # the next `ok` belongs to a refused line's request
+        self.deepest = 1  # most lines in flight at once, for tests and benchmarks
         self.long_timeout = max(ok_timeout, long_timeout)
         self.ok_grace, self.max_requests = ok_grace, max_requests
         self.history: dict[int, str] = {}
@@ -116,12 +141,48 @@ class LineFlow:
         self.history[self.top] = command
         self.history.pop(self.top - self.history_size, None)
         self._timed_out, self._requests = None, 0
+        self._owed = self._stale = 0
         return self._write(self.top, now, again=False)
 
+    def room(self, command: str) -> bool:
+        """May `command` go out now, while earlier lines still wait for their `ok` (`send_ahead`)?
+
+        Only in a quiet stream (no resend, timeout or catching up under way), never next to a
+        command that may run for minutes, and only while the unacknowledged lines fit in the
+        firmware's receive buffer: the firmware never has to drop a byte."""
+        if self.sending is None:
+            return True
+        if (
+            self.window <= 1
+            or len(self.ahead) + 1 >= self.window
+            or self.acked + 1 != self.sending
+            or self._pending is not None
+            or self._again is not None
+            or self._timed_out is not None
+            or self._swallow_ok
+            or self._owed
+            or _word(command) in LONG_RUNNING
+            or self._waited != self.ok_timeout
+        ):
+            return False
+        in_flight = sum(len(numbered(n, self.history[n])) + 1 for n in (self.sending, *self.ahead))
+        return in_flight + len(numbered(self.top + 1, command)) + 1 <= self.rx_buffer
+
+    def send_ahead(self, command: str) -> Write:
+        """The next line, written while earlier ones wait for their `ok` (check `room` first)."""
+        self.top += 1
+        self.history[self.top] = command
+        self.history.pop(self.top - self.history_size, None)
+        self.ahead.append(self.top)
+        self.deepest = max(self.deepest, len(self.ahead) + 1)
+        return Write(self.top, command)
+
     def abandon(self) -> None:
-        """Forget the line in flight (the job failed or was given up)."""
+        """Forget the lines in flight (the job failed or was given up)."""
         self.sending, self._pending, self._grace_until = None, None, None
         self._swallow_ok = False
+        self.ahead.clear()
+        self._owed = self._stale = 0
 
     def wake_at(self) -> float | None:
         """When `tick` must run if no firmware line arrives before."""
@@ -152,6 +213,8 @@ class LineFlow:
                 )
             ]
         self._timed_out = self.sending
+        self.ahead.clear()  # written again one by one once the oldest is through
+        self._owed = self._stale = 0  # the firmware's answer to this line says more than lost `ok`s
         return [self._write(self.sending, now, again=True)]
 
     # ------------------------------------------------------------------ the firmware's side
@@ -173,7 +236,20 @@ class LineFlow:
         if kind is ReplyKind.OK:
             if swallow or (reply.number is not None and reply.number != self.sending):
                 return []
+            if self._owed:  # the `ok` of a line taken before the request, not of the one resent
+                self._owed -= 1
+                return []
             return self._ack(now)
+        if (
+            self._stale
+            and kind in (ReplyKind.RESEND, ReplyKind.LINE_ERROR)
+            and reply.number in (None, self.sending)
+            and self._again == self.sending
+        ):  # a line written behind the garbled one reached the firmware after it: already answered
+            if kind is ReplyKind.RESEND:
+                self._stale -= 1
+                self._swallow_ok = True
+            return []
         if kind is ReplyKind.RESEND and reply.number is not None:
             if reply.number == self._again == self.sending:
                 self._swallow_ok = True  # a repeat of the request we already answered (Repetier)
@@ -189,6 +265,8 @@ class LineFlow:
         """A resend request is waiting for its `ok`: a `Resend:` after an error refines it; an `ok`
         clears it; anything else means no `ok` is coming, so the line goes out now."""
         kind = reply.kind
+        if self._settling:  # answers to the lines that were behind the garbled one: the resend waits
+            return self._while_settling(reply)
         if kind is ReplyKind.RESEND and reply.number is not None:
             self._pending = reply.number
             self._grace_until = now + self.ok_grace
@@ -200,6 +278,20 @@ class LineFlow:
             return []
         return self._honour(now)
 
+    def _while_settling(self, reply: Reply) -> list[Action]:
+        """Until `ok_grace` passes: each line that was in flight behind the garbled one is refused
+        (`Resend:` and its `ok`, swallowed) or was dropped with the firmware's buffer; an `ok` of its
+        own belongs to a line taken before the request (`_owed`). The resend then arrives after all
+        of them, so no flush of the firmware's buffer can take it away."""
+        if reply.kind is ReplyKind.RESEND and reply.number is not None:
+            self._pending, self._settle_ok = reply.number, True
+        elif reply.kind is ReplyKind.OK:
+            if self._settle_ok:
+                self._settle_ok = False
+            elif self._owed:
+                self._owed -= 1
+        return []
+
     def _request(self, number: int, now: float) -> None:
         self._pending = number
         self._grace_until = now + self.ok_grace
@@ -208,7 +300,7 @@ class LineFlow:
         """Act on the pending request: the firmware has everything before `number`, nothing after."""
         number = self._pending
         assert number is not None
-        self._pending, self._grace_until = None, None
+        self._pending, self._grace_until, self._settling = None, None, False
         if number > self.top + 1:
             return [
                 Failed(
@@ -232,6 +324,11 @@ class LineFlow:
                     ),
                 )
             ]
+        if self.ahead:  # lines were in flight behind the garbled one: let their answers come in first
+            self._owed = max(0, number - self.sending) if self.sending is not None else 0
+            self.ahead.clear()  # the rest go out again one by one, from the history
+            self._pending, self._grace_until, self._settling = number, now + self.ok_grace, True
+            return []
         self._requests += 1
         if self._requests > self.max_requests:
             return [
@@ -245,6 +342,7 @@ class LineFlow:
                     ),
                 )
             ]
+        self._stale = 0
         self.acked = number - 1
         self._swallow_ok = False
         if self.acked >= self.top:  # it had the line in flight already: that was its acknowledgement
@@ -256,19 +354,26 @@ class LineFlow:
         self.acked = self.sending
         if self.acked > self._best:
             self._best, self._requests = self.acked, 0
+        self._stale = 0  # the line resent is through: what follows is about new lines
+        if self.ahead:  # the next line is already on the wire: it is now the one awaited
+            number = self.ahead.popleft()
+            self.sending, self._waited = number, self.ok_timeout
+            self.deadline = now + self.ok_timeout
+            return [Acked(self.acked)]
         if self.acked < self.top:  # catching up after a request for an earlier line
             return [self._write(self.acked + 1, now, again=True)]
         return self._done()
 
     def _done(self) -> list[Action]:
         self.sending, self._again, self._timed_out = None, None, None
+        self._owed = self._stale = 0
         self.acked = self.top
         self._best = max(self._best, self.top)
         return [Done(self.top)]
 
     def _write(self, number: int, now: float, *, again: bool) -> Write:
         command = self.history[number]
-        word = command.split(maxsplit=1)[0].upper() if command else ""
+        word = _word(command)
         self.sending = number
         self._waited = self.long_timeout if word in LONG_RUNNING else self.ok_timeout
         self.deadline = now + self._waited
@@ -277,6 +382,10 @@ class LineFlow:
         if again:
             self.resends += 1
         return Write(number, command, again)
+
+
+def _word(command: str) -> str:
+    return command.split(maxsplit=1)[0].upper() if command else ""
 
 
 def _reset() -> Failed:

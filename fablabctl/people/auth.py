@@ -126,11 +126,17 @@ def authenticate(session: Session, token: str | None, *, clock: Clock = utc_now)
     """The user behind a token, or 401."""
     if not token:
         raise Unauthorized("NOT_AUTHENTICATED", NOT_LOGGED_IN)
-    row = session.scalar(select(AuthToken).where(AuthToken.token_hash == token_digest(token)))
-    if row is None or row.revoked_at is not None or row.expires_at <= clock():
-        raise Unauthorized("SESSION_INVALID", SESSION_EXPIRED)
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
+    user = session.scalar(  # one query: every request runs it (revocation and deactivation at once)
+        select(User)
+        .join(AuthToken, AuthToken.user_id == User.id)
+        .where(
+            AuthToken.token_hash == token_digest(token),
+            AuthToken.revoked_at.is_(None),
+            AuthToken.expires_at > clock(),
+            User.active.is_(True),
+        )
+    )
+    if user is None:
         raise Unauthorized("SESSION_INVALID", SESSION_EXPIRED)
     return user
 

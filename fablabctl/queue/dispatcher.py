@@ -19,24 +19,27 @@ import os
 import socket
 import time
 from collections.abc import Coroutine
-from datetime import datetime
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fablabctl.context import ServiceContext
-from fablabctl.db.models import Design, DesignFile, Machine, Site
+from fablabctl.db.models import Machine, Site
 from fablabctl.db.retry import Transactions, describe, is_transient
 from fablabctl.fleet.service import to_spec
 from fablabctl.machines.base import Driver, MachineState
 from fablabctl.queue import events
-from fablabctl.queue.claims import claim, queued_candidates
+from fablabctl.queue.blocked import BlockedWatch, accepted_materials, update_blocked
+from fablabctl.queue.claims import claim
 from fablabctl.queue.links import Links
+from fablabctl.queue.materials import laser_library
+from fablabctl.queue.queue_view import QueueView
 from fablabctl.queue.recovery import FOLLOWER_LOST, REQUEUED, Reattached, orphans, reconcile, settle
 from fablabctl.queue.runner import JobRunner
-from fablabctl.queue.scheduler import JobTable, MachineSlot, QueuedJob, schedule
+from fablabctl.queue.scheduler import MachineSlot, schedule
 from fablabctl.queue.stagger import StaggeredStarts
 
 log = logging.getLogger(__name__)
@@ -48,22 +51,10 @@ def worker_name(site: str) -> str:
     return f"{site}@{socket.gethostname()}:{os.getpid()}"
 
 
-def _size(report: dict[str, object]) -> tuple[float, float, float]:
-    metrics = report.get("metrics") if isinstance(report, dict) else None
-    size = metrics.get("size_mm") if isinstance(metrics, dict) else None
-    if isinstance(size, list) and len(size) >= 2:
-        return (float(size[0]), float(size[1]), float(size[2]) if len(size) > 2 else 0.0)
-    return (0.0, 0.0, 0.0)
-
-
-def _epoch(moment: datetime | None) -> float:
-    return moment.timestamp() if moment else 0.0
-
-
 # ---------------------------------------------------------------------- database steps (worker threads)
 
 
-def _machines(session: Session, site: str) -> list[tuple[Any, ...]]:
+def _machines(session: Session, site: str, data_dir: Path | None = None) -> list[tuple[Any, ...]]:
     machines = session.scalars(
         select(Machine).join(Site, Site.id == Machine.site_id).where(Site.name == site).order_by(Machine.id)
     ).all()
@@ -75,7 +66,7 @@ def _machines(session: Session, site: str) -> list[tuple[Any, ...]]:
             dict(m.connection),
             (m.bed_x_mm, m.bed_y_mm, m.bed_z_mm),
             m.loaded_material,
-            frozenset(m.materials),
+            accepted_materials(m, laser_library(data_dir)),  # a diode laser never gets clear acrylic
             m.maintenance,
             m.current_job_id,
             m.state,
@@ -90,42 +81,26 @@ def _set_machine_states(session: Session, changes: list[tuple[int, str, str | No
         machine = session.get(Machine, machine_id)
         if machine is not None:
             machine.state, machine.last_error = state, error
-            events.defer(session, events.MACHINE_STATE, {"machine_id": machine_id, "state": state})
+            data = events.machine_state(machine_id, state, machine.current_job_id)
+            events.defer(session, events.MACHINE_STATE, data)
 
 
-def _claim_round(session: Session, slots: list[MachineSlot], worker: str) -> list[tuple[int, int]]:
-    """Schedule the queue on the idle slots and claim each assignment; (job, machine) claimed."""
-    candidates = queued_candidates(session)
-    if not candidates:
-        return []
-    reports: dict[int, dict[str, Any]] = dict(
-        session.execute(
-            select(Design.id, DesignFile.report)
-            .join(DesignFile, DesignFile.sha256 == Design.sha256)
-            .where(Design.id.in_({j.design_id for j in candidates}))
-        ).all()
-    )
-    table = JobTable(
-        [
-            QueuedJob(
-                j.id,
-                j.kind,
-                j.material,
-                _size(reports.get(j.design_id, {}).get("en", {})),
-                j.priority,
-                j.owner_id,
-                j.cohort_id,
-                _epoch(j.queued_at),
-                j.pinned_machine_id,
-            )
-            for j in candidates
-        ]
-    )
-    return [
-        (a.job_id, a.machine_id)
-        for a in schedule(table, slots).assignments
-        if claim(session, job_id=a.job_id, machine_id=a.machine_id, worker=worker)
-    ]
+def _claim_round(
+    session: Session, slots: list[MachineSlot], worker: str, view: QueueView
+) -> list[tuple[int, int]]:
+    """Schedule the queue on the idle slots and claim each assignment; (job, machine) claimed.
+
+    The queue comes from `view`, brought up to date with what changed since the last tick."""
+    table = view.refresh(session)
+    claimed, missed = [], []
+    for a in schedule(table, slots, explain=False).assignments:
+        if claim(session, job_id=a.job_id, machine_id=a.machine_id, worker=worker):
+            claimed.append((a.job_id, a.machine_id))
+        else:
+            missed.append(a.job_id)
+    if missed:  # someone else took it, or our copy of the queue missed a change: look again
+        view.recheck(session, missed)
+    return claimed
 
 
 # ---------------------------------------------------------------------- the loop
@@ -136,12 +111,16 @@ class Dispatcher:
         self.context = context
         self.worker = worker_name(context.settings.site)
         self.links = links or Links(context.settings.sim_speed)
-        self.db = Transactions(context.sessions, workers=DB_WORKERS, name="dispatcher-db")
+        sessions = context.worker_sessions or context.sessions  # its own pool under `serve`
+        self.db = Transactions(sessions, workers=DB_WORKERS, name="dispatcher-db")
         self.runner = JobRunner(context, StaggeredStarts(context.settings.stagger_start_s), self.db)
+        self.queue = QueueView()  # the queued jobs, kept up to date tick after tick
+        self.blocked = BlockedWatch()
         self.tasks: dict[int, asyncio.Task[object]] = {}  # job id -> its runner
         self.following: dict[int, tuple[int, Driver]] = {}  # job id -> (machine, the driver it follows)
         self.watchdog_s = WATCHDOG_S
         self._stop = asyncio.Event()
+        self.ticks = self.tick_failures = 0  # shown to admins (GET /api/v1/health/pool) and the API bench
 
     async def run(self) -> None:
         """Until `stop()`: reconcile, then tick every `dispatch_poll_s` and watch every `watchdog_s`."""
@@ -170,7 +149,9 @@ class Dispatcher:
         while True:
             try:
                 await self.tick()
+                self.ticks += 1
             except Exception as exc:  # a bad tick (database hiccup) must not stop the lab: log and go on
+                self.tick_failures += 1
                 self._log_failure("dispatcher tick", exc)
             if time.monotonic() - last_watch >= self.watchdog_s:
                 last_watch = time.monotonic()
@@ -257,7 +238,9 @@ class Dispatcher:
     async def _slots(self) -> list[MachineSlot]:
         """This site's machines, each reachable one marked idle when it holds no job."""
         rows = await self.db.run(
-            partial(_machines, site=self.context.settings.site), attempts=3, what="machines"
+            partial(_machines, site=self.context.settings.site, data_dir=self.context.settings.data_dir),
+            attempts=3,
+            what="machines",
         )
 
         async def reachable(row: tuple[Any, ...]) -> bool:
@@ -291,11 +274,23 @@ class Dispatcher:
     async def tick(self) -> int:
         """One round of scheduling; returns how many jobs were started."""
         slots = await self._slots()
+        if self.blocked.due():  # why queued jobs cannot run on any machine (blocked.py)
+            try:
+                data_dir = self.context.settings.data_dir
+                await self.db.run(partial(update_blocked, data_dir=data_dir), attempts=3, what="blocked jobs")
+            except Exception as exc:  # said again at the next round
+                self._log_failure("blocked jobs", exc)
         if not any(s.idle for s in slots):
             return 0
-        started = await self.db.run(
-            partial(_claim_round, slots=slots, worker=self.worker), attempts=3, what="claim"
-        )
+        try:
+            started = await self.db.run(
+                partial(_claim_round, slots=slots, worker=self.worker, view=self.queue),
+                attempts=3,
+                what="claim",
+            )
+        except BaseException:
+            self.queue.forget()  # whatever happened, read the whole queue again next time
+            raise
         for job_id, machine_id in started:
             link = self.links.get(machine_id)
             if link is None or link.driver is None:

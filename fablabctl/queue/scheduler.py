@@ -16,7 +16,7 @@ table is built), so one decision over 10,000 jobs and 200 machines stays in the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -71,7 +71,6 @@ class JobTable:
     """The queue as columns; `materials` and `kinds` are coded as small integers."""
 
     def __init__(self, jobs: Sequence[QueuedJob]) -> None:
-        self.jobs = list(jobs)
         n = len(jobs)
         self.ids = np.fromiter((j.id for j in jobs), dtype=np.int64, count=n)
         self.kind_names = sorted({j.kind for j in jobs})
@@ -95,33 +94,85 @@ class JobTable:
             dtype=np.int64,
             count=n,
         )
+        self._sort_by_age(np.lexsort((self.ids, self.queued_at)))
         self.order = self._fair_order()
 
+    COLUMNS: tuple[str, ...] = ("ids", "kinds", "materials", "short_side", "long_side", "height", "priority")
+    COLUMNS += ("tigiste", "cohort", "queued_at", "pinned")
+
+    def _sort_by_age(self, order: NDArray[np.int64]) -> None:
+        """Rows are kept oldest first (queued_at, then id): a row's index is its age rank."""
+        for column in self.COLUMNS:
+            setattr(self, column, getattr(self, column)[order])
+
+    def updated(self, upserts: Sequence[QueuedJob], removed: Collection[int] = ()) -> JobTable:
+        """This table without the `removed` ids, with `upserts` added or replacing rows of the same id.
+
+        Only the changed rows are converted; the fairness order is computed again (a few sorts), so a
+        queue change costs about a millisecond at 10,000 jobs instead of a full rebuild."""
+        new = JobTable(upserts)
+        gone = np.concatenate([np.fromiter(removed, dtype=np.int64, count=len(removed)), new.ids])
+        keep = ~np.isin(self.ids, gone) if len(gone) else np.ones(len(self.ids), dtype=bool)
+        out = JobTable.__new__(JobTable)
+        out.kind_names = self.kind_names + [k for k in new.kind_names if k not in self.kind_names]
+        out.material_names = self.material_names + [
+            m for m in new.material_names if m not in self.material_names
+        ]
+        kind_map = np.array([out.kind_names.index(k) for k in new.kind_names], dtype=np.int16)
+        material_map = np.array([out.material_names.index(m) for m in new.material_names], dtype=np.int32)
+        out.kinds = np.concatenate([self.kinds[keep], kind_map[new.kinds.astype(np.int64)]])
+        out.materials = np.concatenate([self.materials[keep], material_map[new.materials.astype(np.int64)]])
+        for column in ("ids", "short_side", "long_side", "height", "priority", "tigiste", "cohort"):
+            setattr(out, column, np.concatenate([getattr(self, column)[keep], getattr(new, column)]))
+        out.queued_at = np.concatenate([self.queued_at[keep], new.queued_at])
+        out.pinned = np.concatenate([self.pinned[keep], new.pinned])
+        if len(new.ids):  # merge the new rows in by age: nearly sorted, so a stable sort is fast
+            merged = np.argsort(out.queued_at, kind="stable")
+            at, ids = out.queued_at[merged], out.ids[merged]
+            if np.any((at[1:] == at[:-1]) & (ids[1:] < ids[:-1])):  # same time: the smaller id first
+                merged = np.lexsort((out.ids, out.queued_at))
+            out._sort_by_age(merged)
+        out.order = out._fair_order()
+        return out
+
     def _fair_order(self) -> NDArray[np.int64]:
-        """Indices in serving order: priority, then cohort turns, then tigiste turns, then age."""
+        """Indices in serving order: priority, then cohort turns, then tigiste turns, then age.
+
+        Rows are kept oldest first, so each step is a stable sort on small integer keys (a radix sort
+        in numpy): the order of 10,000 jobs costs well under a millisecond."""
         n = len(self.ids)
         if n == 0:
             return np.empty(0, dtype=np.int64)
+        prio = int(self.priority.max()) - self.priority  # 0 = the highest priority
+        person = (
+            prio * (int(self.tigiste.max()) - int(self.tigiste.min()) + 1) + self.tigiste - self.tigiste.min()
+        )
+        cohort = (
+            prio * (int(self.cohort.max()) - int(self.cohort.min()) + 1) + self.cohort - self.cohort.min()
+        )
         # each tigiste's jobs take turns (0 = their oldest), then inside a cohort its people take turns
-        person_round = _round_in_group(
-            np.lexsort((self.ids, self.queued_at, self.tigiste, -self.priority)), self.priority, self.tigiste
-        )
-        cohort_round = _round_in_group(
-            np.lexsort((self.ids, self.queued_at, person_round, self.cohort, -self.priority)),
-            self.priority,
-            self.cohort,
-        )
-        return np.lexsort((self.ids, self.queued_at, cohort_round, -self.priority)).astype(np.int64)
+        person_round = _rounds(_stable_order(person), person)
+        cohort_round = _rounds(_stable_order(cohort, person_round), cohort)
+        return _stable_order(prio, cohort_round)
 
 
-def _round_in_group(
-    ordered: NDArray[np.int64], priority: NDArray[np.int64], group: NDArray[np.int64]
-) -> NDArray[np.int64]:
-    """For jobs sorted by (priority, group, ...), each job's position inside its (priority, group) run."""
+def _stable_order(*keys: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Row indices sorted by `keys` (the first the most significant), ties left in row order."""
+    order = np.arange(len(keys[0]), dtype=np.int64)
+    for key in reversed(keys):
+        ranked = key[order]
+        if int(ranked.min()) >= 0 and int(ranked.max()) < 2**16:
+            ranked = ranked.astype(np.uint16)  # numpy sorts 16-bit keys by radix, in linear time
+        order = order[np.argsort(ranked, kind="stable")]
+    return order
+
+
+def _rounds(ordered: NDArray[np.int64], group: NDArray[np.int64]) -> NDArray[np.int64]:
+    """For rows in `ordered` order (grouped by `group`), each row's position inside its group."""
     n = len(ordered)
-    key = np.stack([priority[ordered], group[ordered]], axis=1)
+    grouped = group[ordered]
     starts = np.ones(n, dtype=bool)
-    starts[1:] = np.any(key[1:] != key[:-1], axis=1)
+    starts[1:] = grouped[1:] != grouped[:-1]
     group_start = np.maximum.accumulate(np.where(starts, np.arange(n), 0))
     rounds = np.empty(n, dtype=np.int64)
     rounds[ordered] = np.arange(n) - group_start
@@ -146,8 +197,9 @@ def _material_ok(table: JobTable, machine: MachineSlot) -> tuple[NDArray[np.bool
         return loaded, loaded
     if not machine.accepted_materials:
         return np.ones(len(table.ids), dtype=bool), loaded
-    accepted = [codes[m] for m in machine.accepted_materials if m in codes]
-    return np.isin(table.materials, accepted), loaded
+    accepted = np.zeros(len(table.material_names), dtype=bool)  # a lookup table by material code
+    accepted[[codes[m] for m in machine.accepted_materials if m in codes]] = True
+    return accepted[table.materials], loaded
 
 
 def _pick(
@@ -176,7 +228,8 @@ def _signature(machine: MachineSlot) -> tuple[object, ...]:
     return (machine.kind, machine.bed_mm, machine.loaded_material, machine.accepted_materials)
 
 
-def schedule(table: JobTable, machines: Sequence[MachineSlot]) -> Decision:
+def schedule(table: JobTable, machines: Sequence[MachineSlot], *, explain: bool = True) -> Decision:
+    """The assignments; with `explain`, also why every other job waits (the dispatcher does not ask)."""
     decision = Decision()
     n = len(table.ids)
     if n == 0:
@@ -209,10 +262,13 @@ def schedule(table: JobTable, machines: Sequence[MachineSlot]) -> Decision:
     for ok, _, _ in free_classes:
         could |= ok
     free_ids = {mid for _, _, ids in free_classes for mid in ids}
-    pinned_ok = ~unpinned & np.isin(table.pinned, list(free_ids))
+    pinned_ok = np.zeros(n, dtype=bool)
+    pinned_rows = np.flatnonzero(~unpinned)
+    pinned_ok[pinned_rows] = np.isin(table.pinned[pinned_rows], list(free_ids))
     remaining = len(free_ids)
     taken: set[int] = set()
-    for index in table.order[(could & unpinned) | pinned_ok][:]:
+    candidates = (could & unpinned) | pinned_ok
+    for index in table.order[candidates[table.order]]:  # in serving order, those that may run now
         if not remaining:
             break
         chosen = _pick(int(index), table, free_classes, classes, class_of, taken)
@@ -220,26 +276,44 @@ def schedule(table: JobTable, machines: Sequence[MachineSlot]) -> Decision:
             taken.add(chosen)
             remaining -= 1
             decision.assignments.append(Assignment(int(table.ids[index]), chosen))
-    could &= unpinned
-    could |= pinned_ok
-    reasons = np.full(n, BUSY, dtype=object)
+    if explain:
+        could &= unpinned
+        could |= pinned_ok
+        decision.waiting = _reasons(table, machines, decision, could, (any_kind, any_fit, any_material))
+    return decision
+
+
+REASONS = (BUSY, MAINTENANCE, NO_MATERIAL, TOO_LARGE, NO_MACHINE, PINNED_BUSY, PINNED_UNAVAILABLE)
+
+
+def _reasons(
+    table: JobTable,
+    machines: Sequence[MachineSlot],
+    decision: Decision,
+    could: NDArray[np.bool_],
+    any_: tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]],
+) -> dict[int, str]:
+    """Job id -> reason code for every job not assigned (codes computed as small integers)."""
+    any_kind, any_fit, any_material = any_
+    code = {reason: i for i, reason in enumerate(REASONS)}
+    kind_code = {k: i for i, k in enumerate(table.kind_names)}
+    reasons = np.zeros(len(table.ids), dtype=np.int8)  # BUSY
     kinds_in_maintenance = {
         kind_code[k]
         for k in kind_code
         if all(m.maintenance for m in machines if m.kind == k) and any(m.kind == k for m in machines)
     }
-    reasons[~could & np.isin(table.kinds, list(kinds_in_maintenance))] = MAINTENANCE
-    reasons[~any_material] = NO_MATERIAL
-    reasons[~any_fit] = TOO_LARGE
-    reasons[~any_kind] = NO_MACHINE
+    reasons[~could & np.isin(table.kinds, list(kinds_in_maintenance))] = code[MAINTENANCE]
+    reasons[~any_material] = code[NO_MATERIAL]
+    reasons[~any_fit] = code[TOO_LARGE]
+    reasons[~any_kind] = code[NO_MACHINE]
     pinned = table.pinned >= 0
     if pinned.any():
         usable = {m.id for m in machines if not m.maintenance}
         reasons[pinned] = np.where(
-            np.isin(table.pinned[pinned], list(usable)), PINNED_BUSY, PINNED_UNAVAILABLE
+            np.isin(table.pinned[pinned], list(usable)), code[PINNED_BUSY], code[PINNED_UNAVAILABLE]
         )
-    waiting = np.ones(n, dtype=bool)
     assigned_ids = np.array([a.job_id for a in decision.assignments], dtype=np.int64)
-    waiting &= ~np.isin(table.ids, assigned_ids)
-    decision.waiting = dict(zip(table.ids[waiting].tolist(), reasons[waiting].tolist(), strict=True))
-    return decision
+    waiting = ~np.isin(table.ids, assigned_ids)
+    names = np.array(REASONS, dtype=object)[reasons[waiting]]
+    return dict(zip(table.ids[waiting].tolist(), names.tolist(), strict=True))

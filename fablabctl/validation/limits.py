@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fablabctl.config import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,3 +18,13 @@ class ValidationLimits:
     max_dxf_entities: int = 500_000
     max_block_depth: int = 16
     max_gcode_lines: int = 5_000_000
+
+
+def limits_from(settings: Settings) -> ValidationLimits:
+    """The limits an upload gets (FABLAB_MAX_UPLOAD_MB, FABLAB_MAX_TRIANGLES...), for the CLI too."""
+    return ValidationLimits(
+        max_file_bytes=settings.max_upload_bytes,
+        max_triangles=settings.max_triangles,
+        max_dxf_entities=settings.max_dxf_entities,
+        max_block_depth=settings.max_block_depth,
+    )

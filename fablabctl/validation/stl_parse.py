@@ -28,12 +28,13 @@ class StlParseError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class RawStl:
-    triangles: NDArray[np.float64]  # (n, 3, 3)
+    triangles: NDArray[np.float64]  # (n, 3, 3); float32 when read with `as_stored=True`
     normals: NDArray[np.float64]  # (n, 3) as stored in the file
     binary: bool
 
 
-def read_binary(path: Path, *, max_triangles: int) -> RawStl:
+def read_binary(path: Path, *, max_triangles: int, as_stored: bool = False) -> RawStl:
+    """`as_stored`: keep the file's float32 values (half the memory of float64, same numbers)."""
     size = path.stat().st_size
     if size < HEADER + 4:
         raise StlParseError(
@@ -62,6 +63,12 @@ def read_binary(path: Path, *, max_triangles: int) -> RawStl:
         if declared > max_triangles:
             raise too_many(declared, max_triangles)
         records = np.fromfile(stream, dtype=BINARY_DTYPE, count=declared)
+    if as_stored:
+        return RawStl(
+            triangles=np.ascontiguousarray(records["vertices"]),
+            normals=np.ascontiguousarray(records["normal"]),
+            binary=True,
+        )
     return RawStl(
         triangles=records["vertices"].astype(np.float64),
         normals=records["normal"].astype(np.float64),
@@ -190,9 +197,9 @@ def _floats(words: list[str], line_no: int) -> list[float]:
     return values
 
 
-def read_stl(path: Path, *, binary: bool, max_triangles: int) -> RawStl:
+def read_stl(path: Path, *, binary: bool, max_triangles: int, as_stored: bool = False) -> RawStl:
     return (
-        read_binary(path, max_triangles=max_triangles)
+        read_binary(path, max_triangles=max_triangles, as_stored=as_stored)
         if binary
         else read_ascii(path, max_triangles=max_triangles)
     )

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-import trimesh
 from numpy.typing import NDArray
-from scipy.spatial import QhullError, cKDTree
 
 from fablabctl.specs import MachineSpec
+
+# `mesh` below is a `stl_mesh.Mesh` or a `trimesh.Trimesh`: the same attribute names and numbers.
+# trimesh and scipy are imported where used: checking an STL should not pay for their start-up.
 
 OVERHANG_ANGLE_DEG = 45.0
 BED_CONTACT_MM = 0.2
@@ -34,7 +36,7 @@ AXIS_ORDERS = {
 }
 
 
-def bed_fit(mesh: trimesh.Trimesh, machine: MachineSpec) -> Fit:
+def bed_fit(mesh: Any, machine: MachineSpec) -> Fit:
     """Does the part fit as is, turned 90°, laid down, or turned diagonally on the bed?"""
     bed = (machine.bed_x_mm, machine.bed_y_mm, machine.bed_z_mm or math.inf)
     extents = tuple(float(v) for v in mesh.extents)
@@ -44,6 +46,9 @@ def bed_fit(mesh: trimesh.Trimesh, machine: MachineSpec) -> Fit:
             return Fit(True, label, size)
     # a long part may fit along the bed's diagonal: smallest rectangle of its footprint
     if extents[2] <= bed[2]:
+        import trimesh
+        from scipy.spatial import QhullError
+
         hull = mesh.vertices[:, :2]
         if np.ptp(hull, axis=0).min() <= 0:  # a flat line: no rectangle to turn
             return Fit(False)
@@ -76,7 +81,7 @@ def unit_guess(max_extent: float) -> list[tuple[str, float]]:
     return [(unit, scale) for unit, scale in candidates if 8.0 <= max_extent * scale <= 400.0]
 
 
-def overhang_share(mesh: trimesh.Trimesh) -> tuple[float, NDArray[np.float64] | None]:
+def overhang_share(mesh: Any) -> tuple[float, NDArray[np.float64] | None]:
     """Share of the surface facing down steeper than 45° (not counting what lies on the bed)."""
     area = mesh.area_faces
     total = float(area.sum())
@@ -93,7 +98,7 @@ def overhang_share(mesh: trimesh.Trimesh) -> tuple[float, NDArray[np.float64] | 
     return share, mesh.triangles_center[worst]
 
 
-def thin_wall_points(mesh: trimesh.Trimesh, nozzle_mm: float, samples: int = 4000) -> NDArray[np.float64]:
+def thin_wall_points(mesh: Any, nozzle_mm: float, samples: int = 4000) -> NDArray[np.float64]:
     """Surface points whose opposite wall is closer than the nozzle width.
 
     Estimated from random surface samples: a point is thin when another sample within `nozzle_mm`
@@ -102,8 +107,10 @@ def thin_wall_points(mesh: trimesh.Trimesh, nozzle_mm: float, samples: int = 400
     """
     if len(mesh.faces) == 0 or mesh.area <= 0:
         return np.empty((0, 3))
+    from scipy.spatial import cKDTree
+
     rng = np.random.default_rng(0)  # deterministic: the same file always gets the same report
-    points, faces = trimesh.sample.sample_surface(mesh, samples, seed=rng)
+    points, faces = sample_surface(mesh, samples, rng)
     normals = mesh.face_normals[faces]
     tree = cKDTree(points)
     pairs = tree.query_pairs(r=nozzle_mm, output_type="ndarray")
@@ -116,12 +123,32 @@ def thin_wall_points(mesh: trimesh.Trimesh, nozzle_mm: float, samples: int = 400
     return np.asarray(points[np.unique(thin)], dtype=np.float64)
 
 
+def sample_surface(
+    mesh: Any, count: int, rng: np.random.Generator
+) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
+    """`trimesh.sample.sample_surface` (same draws, same points), reading only the sampled faces."""
+    weight_cum = np.cumsum(mesh.area_faces)
+    face_index = np.searchsorted(weight_cum, rng.random(count) * weight_cum[-1])
+    picked = mesh.faces[face_index]
+    origins = mesh.vertices[picked[:, 0]]
+    vectors = mesh.vertices[picked[:, 1:]] - np.tile(origins, (1, 2)).reshape((-1, 2, 3))
+    lengths = rng.random((len(vectors), 2, 1))
+    lengths[lengths.sum(axis=1).reshape(-1) > 1.0] -= 1.0
+    lengths = np.abs(lengths)
+    return (vectors * lengths).sum(axis=1) + origins, face_index
+
+
 def duplicate_face_indices(faces: NDArray[np.int64]) -> NDArray[np.int64]:
     """Faces using the same three vertices as an earlier face (in any order)."""
     if len(faces) == 0:
         return np.empty(0, dtype=np.int64)
-    keys = trimesh.grouping.hashable_rows(np.sort(faces, axis=1))
-    _, first = np.unique(keys, return_index=True)
+    ordered = np.sort(faces, axis=1)
+    k = int(ordered.max()) + 1
+    if k < 2_000_000:  # k**3 < 2**63: one exact integer key per face
+        keys = (ordered[:, 0] * k + ordered[:, 1]) * k + ordered[:, 2]
+        _, first = np.unique(keys, return_index=True)
+    else:
+        _, first = np.unique(ordered, axis=0, return_index=True)
     mask = np.ones(len(faces), dtype=bool)
     mask[first] = False
     return np.nonzero(mask)[0]
@@ -135,10 +162,13 @@ class EdgeUse:
     shared_by_more: int
 
 
-def edge_use(mesh: trimesh.Trimesh) -> EdgeUse:
-    edges = mesh.edges_sorted.astype(np.int64)
+def edge_use(mesh: Any) -> EdgeUse:
     n = max(len(mesh.vertices), 1)
-    keys, counts = np.unique(edges[:, 0] * n + edges[:, 1], return_counts=True)
+    if hasattr(mesh, "edge_counts"):  # stl_mesh.Mesh: already counted, with the same keys
+        keys, counts = mesh.edge_counts
+    else:
+        edges = mesh.edges_sorted.astype(np.int64)
+        keys, counts = np.unique(edges[:, 0] * n + edges[:, 1], return_counts=True)
     single = keys[counts == 1]
     return EdgeUse(np.column_stack([single // n, single % n]), int((counts > 2).sum()))
 
@@ -154,11 +184,13 @@ def boundary_loops(open_edges: NDArray[np.int64]) -> list[NDArray[np.int64]]:
     return [np.fromiter(component, dtype=np.int64) for component in nx.connected_components(graph)]
 
 
-def oriented(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
+def oriented(mesh: Any) -> Any:
     """The mesh as a slicer reads it: winding made consistent, each closed solid facing outwards."""
     if mesh.is_winding_consistent and (not mesh.is_watertight or mesh.volume >= 0):
         return mesh
-    turned = mesh.copy()
+    import trimesh
+
+    turned = mesh.to_trimesh() if hasattr(mesh, "to_trimesh") else mesh.copy()
     trimesh.repair.fix_winding(turned)  # type: ignore[no-untyped-call]
     if turned.is_watertight and turned.volume < 0:
         turned.invert()

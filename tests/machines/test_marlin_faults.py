@@ -16,6 +16,7 @@ import pytest
 
 from fablabctl.machines.base import EventKind, MachineEvent, MachineState
 from fablabctl.machines.marlin import MarlinDriver
+from fablabctl.machines.marlin_stream import WINDOW
 from fablabctl.machines.sim.marlin_faults import FATAL_LINES, MarlinFaults, random_faults
 from fablabctl.machines.sim.marlin_sim import MarlinSimulator
 from tests.machines.helpers import gcode_file, run_job
@@ -34,12 +35,18 @@ def once_in_order(commands: list[str]) -> list[tuple[int, str]]:
 
 
 async def streamed(
-    tmp_path: Path, lines: int, sim_options: dict[str, Any], *, ok_timeout: float = 5.0, bound: float = 60
+    tmp_path: Path,
+    lines: int,
+    sim_options: dict[str, Any],
+    *,
+    ok_timeout: float = 5.0,
+    bound: float = 60,
+    window: int = WINDOW,
 ) -> tuple[MachineEvent, MarlinSimulator, MarlinDriver, list[str]]:
     path, expected = gcode_file(tmp_path / "job.gcode", lines)
     sim = MarlinSimulator(**sim_options)
     sim.start()
-    driver = MarlinDriver(sim.port, 115200, ok_timeout=ok_timeout)
+    driver = MarlinDriver(sim.port, 115200, ok_timeout=ok_timeout, window=window)
     try:
         await driver.connect()
         try:
@@ -73,20 +80,25 @@ def faults_of(kind: str, at: set[int]) -> MarlinFaults:
 
 
 CASES = (
-    [(kind, "marlin", True, False) for kind in ERROR_KINDS + OTHER_KINDS]
-    + [(kind, dialect, True, False) for kind in ERROR_KINDS for dialect in ("virtual", "other")]
-    + [(kind, "marlin", False, False) for kind in NO_OK_KINDS]
-    + [(kind, "marlin", True, True) for kind in ("corrupt_lines", "drop_ok_lines", "resend_ahead_lines")]
+    [(kind, "marlin", True, False, WINDOW) for kind in ERROR_KINDS + OTHER_KINDS]
+    + [(kind, dialect, True, False, WINDOW) for kind in ERROR_KINDS for dialect in ("virtual", "other")]
+    + [(kind, "marlin", False, False, WINDOW) for kind in NO_OK_KINDS]
+    + [(k, "marlin", True, True, WINDOW) for k in ("corrupt_lines", "drop_ok_lines", "resend_ahead_lines")]
+    # one line at a time (window 1): each line written exactly once more per request, never more
+    + [(kind, "marlin", True, False, 1) for kind in ERROR_KINDS]
 )
 
 
 @pytest.mark.parametrize(
-    ("kind", "dialect", "ok_after_resend", "advanced_ok"),
+    ("kind", "dialect", "ok_after_resend", "advanced_ok", "window"),
     CASES,
-    ids=[f"{k}-{d}{'' if o else '-no-ok-after-resend'}{'-advanced-ok' if a else ''}" for k, d, o, a in CASES],
+    ids=[
+        f"{k}-{d}{'' if o else '-no-ok-after-resend'}{'-advanced-ok' if a else ''}-window{w}"
+        for k, d, o, a, w in CASES
+    ],
 )
 def test_each_fault_kind_loses_and_repeats_nothing(
-    tmp_path: Path, kind: str, dialect: str, ok_after_resend: bool, advanced_ok: bool
+    tmp_path: Path, kind: str, dialect: str, ok_after_resend: bool, advanced_ok: bool, window: int
 ) -> None:
     options = {
         "faults": faults_of(kind, AT),
@@ -94,13 +106,16 @@ def test_each_fault_kind_loses_and_repeats_nothing(
         "ok_after_resend": ok_after_resend,
         "advanced_ok": advanced_ok,
     }
-    end, sim, _, expected = asyncio.run(streamed(tmp_path, 200, options, ok_timeout=FAST))
+    end, sim, _, expected = asyncio.run(streamed(tmp_path, 200, options, ok_timeout=FAST, window=window))
     assert end.kind is EventKind.JOB_DONE, end
     assert job_ran(sim) == once_in_order(expected)
     if kind not in ("lost_lines", "chatter_lines", "drop_ok_lines", "resend_ahead_lines"):
         assert all(sim.received[n] >= 2 for n in AT), "the faulty lines were sent again"
     if kind == "duplicate_resend_lines":
-        assert all(sim.received[n] == 2 for n in AT), "a repeated resend request was answered twice"
+        # with several lines in flight, a line may also have arrived once behind a garbled one (and
+        # been refused by its line number) before it was resent: one arrival more, never two
+        most = 2 if window == 1 else 3
+        assert all(sim.received[n] <= most for n in AT), "a repeated resend request was answered twice"
 
 
 @pytest.mark.parametrize(

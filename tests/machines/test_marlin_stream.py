@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fablabctl.machines.marlin_protocol import classify
-from fablabctl.machines.marlin_stream import Action, Done, Failed, LineFlow, Write
+from fablabctl.machines.marlin_stream import Acked, Action, Done, Failed, LineFlow, Write
 
 TIMEOUT = 2.0
 
@@ -227,3 +227,57 @@ def test_one_line_at_a_time() -> None:
     flow.submit("G1 X4", fw.now)
     with pytest.raises(RuntimeError):
         flow.submit("G1 X5", fw.now)
+
+
+# ---------------------------------------------------------------------- several lines in flight
+
+
+def windowed(window: int = 3, rx_buffer: int = 128) -> tuple[LineFlow, Firmware]:
+    flow, fw = started(window=window, rx_buffer=rx_buffer)  # type: ignore[arg-type]
+    return flow, fw
+
+
+def test_lines_go_ahead_up_to_the_window_and_the_receive_buffer() -> None:
+    flow, fw = windowed(window=3)
+    assert flow.submit("G1 X4", fw.now) == Write(4, "G1 X4")
+    assert flow.room("G1 X5") and flow.send_ahead("G1 X5") == Write(5, "G1 X5")
+    assert flow.room("G1 X6") and flow.send_ahead("G1 X6") == Write(6, "G1 X6")
+    assert not flow.room("G1 X7")  # three in flight: Marlin's BUFSIZE 4 minus one
+    assert fw.says("ok") == [Acked(4)]
+    assert flow.room("G1 X7")
+    assert fw.says("ok", "ok") == [Acked(5), Done(6)]
+    small, fw2 = windowed(window=8, rx_buffer=40)
+    small.submit("G1 X10 Y10", fw2.now)  # "N4 G1 X10 Y10*NN\n": 18 bytes
+    assert small.room("G1 X11 Y11") and small.send_ahead("G1 X11 Y11")
+    assert not small.room("G1 X12 Y12")  # a third would not fit in 40 bytes: it waits
+    assert not small.room("G28")  # and nothing goes ahead of or behind a long-running command
+
+
+def test_a_resend_with_lines_in_flight_rewinds_and_ignores_what_was_behind_the_garbled_line() -> None:
+    flow, fw = windowed()
+    flow.submit("G1 X4", fw.now)
+    flow.send_ahead("G1 X5")
+    flow.send_ahead("G1 X6")
+    # line 4 was taken (its ok comes later), 5 was garbled, 6 arrived behind it and is refused too
+    assert fw.says("Error:checksum mismatch, Last Line: 4", "Resend: 5", "ok") == []
+    assert fw.says("Error:Line Number is not Last Line Number+1, Last Line: 4", "Resend: 5", "ok") == []
+    assert fw.says("ok") == []  # line 4's own ok: not the acknowledgement of the line resent
+    # the resend goes once the answers to the lines behind the garbled one are in: no flush loses it
+    assert fw.later(0.2) == [Write(5, "G1 X5", again=True)]
+    assert fw.says("ok") == [Write(6, "G1 X6", again=True)]  # line 5 is through: then 6, from the history
+    assert fw.says("ok") == [Done(6)]
+    assert flow.resends == 2
+    assert flow.submit("G1 X7", fw.now) == Write(7, "G1 X7")  # and the stream goes on normally
+    assert flow.room("G1 X8")
+
+
+def test_a_line_lost_with_others_in_flight_is_asked_for_by_the_firmware() -> None:
+    flow, fw = windowed()
+    flow.submit("G1 X4", fw.now)
+    flow.send_ahead("G1 X5")
+    flow.send_ahead("G1 X6")
+    assert fw.says("ok") == [Acked(4)]  # 5 vanished on the wire: 6 arrives with the wrong number
+    assert fw.says("Error:Line Number is not Last Line Number+1, Last Line: 4", "Resend: 5", "ok") == []
+    assert fw.later(0.2) == [Write(5, "G1 X5", again=True)]
+    assert fw.says("ok") == [Write(6, "G1 X6", again=True)]
+    assert fw.says("ok") == [Done(6)]

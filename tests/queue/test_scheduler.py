@@ -129,3 +129,21 @@ def test_assignment_type() -> None:
     decision = schedule(JobTable([job(1)]), [PRINTER])
     assert decision.assignments == [Assignment(1, 1)]
     assert schedule(JobTable([]), [PRINTER]).assignments == []
+
+
+def test_a_job_that_cannot_run_does_not_hand_its_turn_to_a_lower_priority() -> None:
+    """The oldest job is a laser job with no laser free: the urgent print still goes first."""
+    jobs = [job(1, "laser", "plywood-poplar-3mm"), job(2), job(3, priority=9, tigiste=2)]
+    assert decide(jobs, [PRINTER])[0] == [(3, 1)]
+
+
+def test_an_updated_table_is_the_table_built_anew() -> None:
+    jobs = [job(i, priority=i % 3, tigiste=i % 4, cohort=i % 2, at=float(100 - i)) for i in range(1, 40)]
+    table = JobTable(jobs)
+    changed = [job(7, priority=9), job(50, tigiste=3, at=1.5), job(51, "laser", "acrylic-3mm", at=200.0)]
+    updated = table.updated(changed, removed=[3, 4, 99])
+    rest = [j for j in jobs if j.id not in (3, 4, 7)] + changed
+    fresh = JobTable(rest)
+    assert updated.ids[updated.order].tolist() == fresh.ids[fresh.order].tolist()
+    machines = [PRINTER, PRINTER2, LASER]
+    assert schedule(updated, machines).waiting == schedule(fresh, machines).waiting

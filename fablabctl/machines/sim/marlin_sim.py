@@ -1,6 +1,10 @@
 """A Marlin-like 3D printer on a pty: line numbers and checksums checked the way Marlin's `queue.cpp`
 does, `ok`, `Resend:`, `busy:`, `wait`, heaters that take time, M105/M155 temperature reports, M115
-capabilities, and injectable faults worded like the real firmwares (see `marlin_faults.py`)."""
+capabilities, and injectable faults worded like the real firmwares (see `marlin_faults.py`).
+
+Like the real board, it has a receive buffer of `rx_buffer` bytes (Marlin's RX_BUFFER_SIZE, 128 by
+default): bytes that arrive while it is full are lost, as a UART's interrupt handler drops them
+(`overflowed_bytes` counts them); a host that sends more than the firmware can hold loses lines."""
 
 from __future__ import annotations
 
@@ -42,6 +46,7 @@ class MarlinSimulator(PtySimulator):
         ok_after_resend: bool = True,  # Marlin 2.0.9's flush_and_request_resend printed no `ok`
         advanced_ok: bool = False,  # Marlin's ADVANCED_OK: `ok N12 P15 B3`
         busy_interval_s: float = 0.1,
+        rx_buffer: int = 128,
     ) -> None:
         self.command_s, self.heat_rate, self.home_s = command_s, heat_rate, home_s
         self.faults = faults or MarlinFaults()
@@ -49,6 +54,8 @@ class MarlinSimulator(PtySimulator):
         self.dialect = DIALECTS[dialect]
         self.ok_after_resend, self.advanced_ok = ok_after_resend, advanced_ok
         self.busy_interval_s = busy_interval_s
+        self.rx_buffer = rx_buffer
+        self.overflowed_bytes = 0
         super().__init__(bytes_per_s)
         self.executed: list[str] = []
         self.numbered: list[tuple[int, str]] = []
@@ -85,6 +92,10 @@ class MarlinSimulator(PtySimulator):
             if self.deaf:
                 continue
             self._last_input = time.monotonic()
+            room = max(0, self.rx_buffer - len(buffer))
+            if len(chunk) > room:  # what came in while the buffer was full is gone
+                self.overflowed_bytes += len(chunk) - room
+                chunk = chunk[:room]
             buffer += chunk
             while b"\n" in buffer:
                 raw, buffer = buffer.split(b"\n", 1)
