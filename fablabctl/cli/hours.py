@@ -7,7 +7,9 @@ from typing import Annotated, Any
 
 import typer
 
-from fablabctl.cli.common import backend, console, die, err_console, print_json, show_table
+from fablabctl.cli.common import backend, die, err_console, print_json, say, show_table, t
+from fablabctl.cli.people_ref import local_day
+from fablabctl.i18n import Text
 
 CohortOpt = Annotated[int, typer.Option("--cohort", help="Cohort id")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON")]
@@ -30,8 +32,18 @@ def hours(ctx: typer.Context, cohort: CohortOpt, as_json: JsonOpt = False) -> No
         print_json(rows)
         return
     show_table(
-        "Heures",
-        ("personne", "faites", "dues", "reste", "%", "fin prévue", "échéance", "abs. non exc.", "alertes"),
+        Text("Heures", "Hours"),
+        (
+            Text("personne", "person"),
+            Text("faites", "done"),
+            Text("dues", "due"),
+            Text("reste", "left"),
+            "%",
+            Text("fin prévue", "expected end"),
+            Text("échéance", "deadline"),
+            Text("abs. non exc.", "unexc. abs."),
+            Text("alertes", "warnings"),
+        ),
         [
             (
                 r["display_name"],
@@ -49,7 +61,26 @@ def hours(ctx: typer.Context, cohort: CohortOpt, as_json: JsonOpt = False) -> No
     )
     for r in rows:
         for w in r["warnings"]:
-            err_console.print(f"[yellow]{r['display_name']}[/] : {w['message']}", highlight=False)
+            line = Text("{name} : {message}", "{name}: {message}")
+            err_console.print(
+                t(line, name=r["display_name"], message=w["message"]), style="yellow", markup=False
+            )
+    for r in rows:  # hours recorded in a mobile Fab Lab (fablabctl sync), and when they arrived
+        for v in r.get("from_vans", []):
+            first, last = v["first_arrival"][:16].replace("T", " "), v["last_arrival"][:16].replace("T", " ")
+            overlaps = Text(", {k} chevauchement(s) à trancher", ", {k} overlap(s) to resolve")
+            say(
+                Text(
+                    "{name} : {hours} du camion « {site} » ({n} pointages, arrivés le {arrived}){c}",
+                    "{name}: {hours} from van '{site}' ({n} entries, arrived {arrived}){c}",
+                ),
+                name=r["display_name"],
+                hours=_h(v["hours"]),
+                site=v["site"],
+                n=v["entries"],
+                arrived=first if first == last else f"{first} → {last}",
+                c=t(overlaps, k=v["conflicts"]) if v["conflicts"] else "",
+            )
 
 
 def absences(ctx: typer.Context, cohort: CohortOpt, as_json: JsonOpt = False) -> None:
@@ -59,10 +90,21 @@ def absences(ctx: typer.Context, cohort: CohortOpt, as_json: JsonOpt = False) ->
     if as_json:
         print_json(rows)
         return
-    state = {None: "à décider", True: "excusée", False: "non excusée"}
+    state = {
+        None: t(Text("à décider", "to decide")),
+        True: t(Text("excusée", "excused")),
+        False: t(Text("non excusée", "unexcused")),
+    }
     show_table(
-        "Absences",
-        ("id", "jour", "créneau", "personne", "statut", "motif"),
+        Text("Absences", "Absences"),
+        (
+            "id",
+            Text("jour", "day"),
+            Text("créneau", "slot"),
+            Text("personne", "person"),
+            Text("statut", "status"),
+            Text("motif", "reason"),
+        ),
         [
             (
                 a["id"],
@@ -80,8 +122,18 @@ def absences(ctx: typer.Context, cohort: CohortOpt, as_json: JsonOpt = False) ->
 def _decide(ctx: typer.Context, absence_id: int, excused: bool, reason: str) -> None:
     with backend(ctx) as api:
         row = api.call("PATCH", f"/absences/{absence_id}", json={"excused": excused, "reason": reason})
-    what = "excusée" if excused else "non excusée (avis au référent)"
-    console.print(f"absence #{row['id']} de {row['display_name']} le {row['day']} : {what}", highlight=False)
+    what = (
+        Text("excusée", "excused")
+        if excused
+        else Text("non excusée (avis au référent)", "unexcused (notice to the referent)")
+    )
+    say(
+        Text("absence #{id} de {name} le {day} : {what}", "absence #{id} of {name} on {day}: {what}"),
+        id=row["id"],
+        name=row["display_name"],
+        day=row["day"],
+        what=t(what),
+    )
 
 
 @absence_group.command("excuse")
@@ -109,8 +161,15 @@ def notices(
         print_json(rows)
         return
     show_table(
-        "Avis au référent",
-        ("id", "jour", "personne", "référent", "envoyé", "erreur"),
+        Text("Avis au référent", "Notices to the referent"),
+        (
+            "id",
+            Text("jour", "day"),
+            Text("personne", "person"),
+            Text("référent", "referent"),
+            Text("envoyé", "sent"),
+            Text("erreur", "error"),
+        ),
         [
             (n["id"], n["day"], n["display_name"], n["referent_contact"], n["emailed_at"], n["email_error"])
             for n in rows
@@ -123,7 +182,13 @@ def _range(value: str) -> tuple[time, time]:
         start, end = value.split("-")
         return time.fromisoformat(start), time.fromisoformat(end)
     except ValueError:
-        raise die(f"--hours : attendu HH:MM-HH:MM, reçu « {value} »", code=2) from None
+        raise die(
+            Text(
+                "--hours : attendu HH:MM-HH:MM, reçu « {value} »",
+                "--hours: expected HH:MM-HH:MM, got “{value}”",
+            ).format(value=value),
+            code=2,
+        ) from None
 
 
 def _phases(values: list[str]) -> list[tuple[date, date, str]]:
@@ -134,7 +199,13 @@ def _phases(values: list[str]) -> list[tuple[date, date, str]]:
             first, _, last = days.partition("..")
             out.append((date.fromisoformat(first), date.fromisoformat(last or first), phase))
         except ValueError:
-            raise die(f"--phase : attendu AAAA-MM-JJ[..AAAA-MM-JJ]=phase, reçu « {value} »", code=2) from None
+            raise die(
+                Text(
+                    "--phase : attendu AAAA-MM-JJ[..AAAA-MM-JJ]=phase, reçu « {value} »",
+                    "--phase: expected YYYY-MM-DD[..YYYY-MM-DD]=phase, got “{value}”",
+                ).format(value=value),
+                code=2,
+            ) from None
     return out
 
 
@@ -154,7 +225,7 @@ def set_timetable(
     """Set the timetable: these hours on these weekdays, over the cohort's dates."""
     ranges = [_range(v) for v in hours_]
     phases = _phases(phase or [])
-    skipped = {date.fromisoformat(d) for d in skip or []}
+    skipped = {date.fromisoformat(str(local_day(d, "--skip"))) for d in skip or []}
     with backend(ctx) as api:
         info = api.call("GET", f"/cohorts/{cohort}")
         day, last = date.fromisoformat(info["starts_on"]), date.fromisoformat(info["ends_on"])
@@ -173,7 +244,7 @@ def set_timetable(
                 ]
             day += timedelta(days=1)
         rows = api.call("PUT", f"/cohorts/{cohort}/timetable", json={"slots": slots})
-    console.print(f"emploi du temps : {len(rows)} créneaux", highlight=False)
+    say(Text("emploi du temps : {count} créneaux", "timetable: {count} slots"), count=len(rows))
 
 
 @timetable_group.command("show")
@@ -185,8 +256,8 @@ def show_timetable(ctx: typer.Context, cohort: CohortOpt, as_json: JsonOpt = Fal
         print_json(rows)
         return
     show_table(
-        "Emploi du temps",
-        ("jour", "début", "fin", "phase"),
+        Text("Emploi du temps", "Timetable"),
+        (Text("jour", "day"), Text("début", "start"), Text("fin", "end"), "phase"),
         [(r["day"], r["starts_at"][:5], r["ends_at"][:5], r["phase"]) for r in rows],
     )
 

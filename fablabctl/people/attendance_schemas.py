@@ -7,6 +7,9 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from fablabctl.i18n import Text, TextValueError
+from fablabctl.sync.schemas import VanHoursOut
+
 Phase = Literal["information", "formation", "fabrication"]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
 
@@ -36,7 +39,7 @@ class Correction(Strict):
     @model_validator(mode="after")
     def _order(self) -> Self:
         if self.check_out is not None and self.check_out <= self.check_in:
-            raise ValueError("check_out must be after check_in")
+            raise TextValueError(Text("check_out doit suivre check_in", "check_out must be after check_in"))
         return self
 
 
@@ -95,6 +98,7 @@ class HoursOut(BaseModel):
     measure: str
     warnings: list[WarningOut]
     days: list[DayOut]
+    from_vans: list[VanHoursOut] = []  # hours recorded in a mobile Fab Lab, and when they arrived (sync)
 
 
 class SlotIn(Strict):
@@ -106,7 +110,7 @@ class SlotIn(Strict):
     @model_validator(mode="after")
     def _order(self) -> Self:
         if self.ends_at <= self.starts_at:
-            raise ValueError("ends_at must be after starts_at")
+            raise TextValueError(Text("ends_at doit suivre starts_at", "ends_at must be after starts_at"))
         return self
 
 

@@ -19,6 +19,7 @@ from fablabctl.people.cohorts import get_cohort
 from fablabctl.people.hours import expected_end, minutes_to_hours, summarize
 from fablabctl.people.roles import STAFF, Role, require, role_of
 from fablabctl.people.timetable import day_ends
+from fablabctl.sync.provenance import van_hours
 
 
 def hours_of(
@@ -69,6 +70,7 @@ def hours_of(
             DayOut(day=d.day, periods=d.periods, phases=d.phases, hours=d.hours, open=d.open)
             for d in summary.days
         ],
+        from_vans=van_hours(session, cohort_id=enrolment.cohort_id, user_id=user.id, rules=rules, now=now_()),
     )
 
 

@@ -32,7 +32,7 @@ def body_timeout(seconds: float) -> FablabError:
     return FablabError("BODY_TIMEOUT", SLOW_BODY.format(seconds=seconds), status=408, seconds=seconds)
 
 
-UPLOAD_PATHS = ("/designs", "/designs/upload")  # the API's and the web page's (both web/uploads.py)
+UPLOAD_PATHS = ("/designs", "/designs/upload", "/sync/files")  # API, web page (web/uploads.py), van files
 
 
 def is_upload(scope: Scope) -> bool:
