@@ -6,11 +6,13 @@ from typing import Annotated, Any, Literal
 
 import typer
 
-from fablabctl.cli.common import backend, console, die, print_json, show_table
+from fablabctl.cli.common import backend, die, print_json, say, show_table, t
+from fablabctl.i18n import Text
 from fablabctl.specs import parse_bed
 
 group = typer.Typer(help="Machines (imprimantes 3D, découpeuses laser).", no_args_is_help=True)
 
+YES = Text("oui", "yes")
 Kind = Literal["printer", "laser"]
 Driver = Literal["octoprint", "marlin", "grbl"]
 
@@ -44,7 +46,7 @@ def add(
     try:
         x, y, z = parse_bed(bed)
     except ValueError as exc:
-        raise die(f"--bed : {exc}", code=2) from None
+        raise die(Text("--bed : {error}", "--bed: {error}").format(error=exc), code=2) from None
     body = {
         "name": name,
         "kind": kind,
@@ -60,8 +62,12 @@ def add(
     }
     with backend(ctx) as api:
         machine = api.call("POST", "/machines", json=body)
-    console.print(
-        f"machine #{machine['id']} « {machine['name']} » ({machine['kind']}, {machine['driver']}) ajoutée"
+    say(
+        Text(
+            "machine #{id} « {name} » ({kind}, {driver}) ajoutée",
+            "machine #{id} “{name}” ({kind}, {driver}) added",
+        ),
+        **{k: machine[k] for k in ("id", "name", "kind", "driver")},
     )
 
 
@@ -78,8 +84,17 @@ def list_(
         print_json(machines)
         return
     show_table(
-        "Machines",
-        ("id", "nom", "type", "pilote", "plateau (mm)", "état", "maintenance", "matériaux"),
+        Text("Machines", "Machines"),
+        (
+            "id",
+            Text("nom", "name"),
+            Text("type", "kind"),
+            Text("pilote", "driver"),
+            Text("plateau (mm)", "bed (mm)"),
+            Text("état", "state"),
+            "maintenance",
+            Text("matériaux", "materials"),
+        ),
         [
             (
                 m["id"],
@@ -88,7 +103,7 @@ def list_(
                 m["driver"],
                 _bed(m),
                 m["state"],
-                "oui" if m["maintenance"] else "",
+                t(YES) if m["maintenance"] else "",
                 ", ".join(m["materials"]),
             )
             for m in machines
@@ -106,7 +121,7 @@ def remove(ctx: typer.Context, machine_id: int) -> None:
     """Remove a machine that is not running a job."""
     with backend(ctx) as api:
         api.call("DELETE", f"/machines/{machine_id}")
-    console.print(f"machine #{machine_id} retirée")
+    say(Text("machine #{id} retirée", "machine #{id} removed"), id=machine_id)
 
 
 @group.command("stats")
@@ -115,15 +130,24 @@ def stats(ctx: typer.Context) -> None:
     with backend(ctx) as api:
         rows = api.call("GET", "/machines/stats")
     show_table(
-        "Compteurs machines",
-        ("id", "nom", "type", "état", "maintenance", "heures", "réussis", "échoués"),
+        Text("Compteurs machines", "Machine odometers"),
+        (
+            "id",
+            Text("nom", "name"),
+            Text("type", "kind"),
+            Text("état", "state"),
+            "maintenance",
+            Text("heures", "hours"),
+            Text("réussis", "done"),
+            Text("échoués", "failed"),
+        ),
         [
             (
                 r["machine_id"],
                 r["name"],
                 r["kind"],
                 r["state"],
-                "oui" if r["maintenance"] else "",
+                t(YES) if r["maintenance"] else "",
                 f"{r['hours_run']:.2f}",
                 r["jobs_done"],
                 r["jobs_failed"],
@@ -131,6 +155,31 @@ def stats(ctx: typer.Context) -> None:
             for r in rows
         ],
     )
+
+
+STOPPED = Text("ARRÊT D'URGENCE envoyé à #{id} {name}", "EMERGENCY STOP sent to #{id} {name}")
+NOT_REACHED = Text(
+    "non jointe : #{id} {name} (coupez son alimentation)",
+    "not reached: #{id} {name} (switch it off at the mains)",
+)
+
+
+@group.command("estop")
+def estop(
+    ctx: typer.Context,
+    machine_id: Annotated[int | None, typer.Argument(help="The machine; or --all")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every machine the service drives")] = False,
+) -> None:
+    """EMERGENCY STOP (M112 / Grbl reset) through the serving process: use --api URL from elsewhere."""
+    if (machine_id is None) == (not all_):
+        raise die(Text("Donnez un numéro de machine ou --all.", "Give a machine id or --all."), 2)
+    path = "/machines/emergency-stop" if all_ else f"/machines/{machine_id}/emergency-stop"
+    with backend(ctx) as api:
+        result = api.call("POST", path)
+    for item in result["stopped"]:
+        say(STOPPED, id=item["machine_id"], name=item["name"])
+    for item in result["not_reached"]:
+        say(NOT_REACHED, id=item["machine_id"], name=item["name"])
 
 
 @group.command("scan")
@@ -145,19 +194,25 @@ def scan(
 
     ports = [(p, "") for p in port] if port else usb_ports()
     if not ports:
-        console.print("aucun port série trouvé / no serial port found")
+        say(Text("aucun port série trouvé", "no serial port found"))
         return
     for device, hint in ports:
-        console.print(f"port {device} {hint}", highlight=False)
+        say(Text("port {device} {hint}", "port {device} {hint}"), device=device, hint=hint)
     found = scan_sync(ports, timeout=timeout)
     if not found:
-        console.print("aucune machine n'a répondu / no machine answered")
+        say(Text("aucune machine n'a répondu", "no machine answered"))
         raise typer.Exit(1)
     for item in found:
-        console.print(
-            f"[green]{item.port}[/] : {item.firmware} ({item.driver}, {item.baud} bauds)", highlight=False
+        say(
+            Text(
+                "{port} : {firmware} ({driver}, {baud} bauds)", "{port}: {firmware} ({driver}, {baud} baud)"
+            ),
+            port=item.port,
+            firmware=item.firmware,
+            driver=item.driver,
+            baud=item.baud,
         )
-        console.print(f"  {item.add_command()}", highlight=False, soft_wrap=True)
+        say(Text("  {command}", "  {command}"), command=item.add_command())
 
 
 def register(app: typer.Typer) -> None:

@@ -22,6 +22,7 @@ from fablabctl.db.models import User
 from fablabctl.errors import Unauthorized
 from fablabctl.i18n import Lang, pick_lang
 from fablabctl.people.auth import NOT_LOGGED_IN, authenticate
+from fablabctl.web.csrf import check_cookie_write
 from fablabctl.web.transactions import FINISHED, commit, discard
 
 SESSION_COOKIE = "fablab_session"
@@ -83,6 +84,8 @@ async def get_current_user(
     token = request_token(request, credentials)
     if not token:  # refused without a thread or a connection
         raise Unauthorized("NOT_AUTHENTICATED", NOT_LOGGED_IN)
+    if credentials is None or credentials.scheme.lower() != "bearer":  # the cookie: writes need CSRF
+        check_cookie_write(request, token)
     return await run_in_threadpool(_authenticate, context.sessions, token)
 
 

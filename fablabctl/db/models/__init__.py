@@ -1,5 +1,6 @@
 """All ORM models, imported here so Alembic and the services see one metadata."""
 
+from fablabctl.db.models.admin import MaterialEntry, RuntimeSetting
 from fablabctl.db.models.attendance import (
     Absence,
     AttendanceEntry,
@@ -16,6 +17,14 @@ from fablabctl.db.models.jobs import Job, JobEvent
 from fablabctl.db.models.machines import Machine
 from fablabctl.db.models.people import AuthToken, Cohort, CohortTrainer, Enrolment, User
 from fablabctl.db.models.sites import Site
+from fablabctl.db.models.sync import (
+    SyncConflict,
+    SyncLink,
+    SyncOdometer,
+    SyncOutbox,
+    SyncState,
+    SyncToken,
+)
 
 __all__ = [
     "Absence",
@@ -33,9 +42,17 @@ __all__ = [
     "JobEvent",
     "JournalEntry",
     "Machine",
+    "MaterialEntry",
     "PixAssessment",
     "ReferentNotice",
+    "RuntimeSetting",
     "Site",
+    "SyncConflict",
+    "SyncLink",
+    "SyncOdometer",
+    "SyncOutbox",
+    "SyncState",
+    "SyncToken",
     "TimetableSlot",
     "User",
 ]

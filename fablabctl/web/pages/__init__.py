@@ -17,8 +17,20 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 def install_pages(app: FastAPI) -> None:
     """Add the page routes and the static files (`/static/...`) to the app."""
-    from fablabctl.web.pages import account, admin, cohorts, designs, estop, jobs, operator, trainer
+    from fablabctl.web.pages import (
+        account,
+        admin,
+        admin_library,
+        cohorts,
+        designs,
+        estop,
+        jobs,
+        operator,
+        trainer,
+    )
+    from fablabctl.web.pages.notfound import install_not_found
 
-    for module in (account, designs, jobs, trainer, operator, admin, estop, cohorts):
+    for module in (account, designs, jobs, trainer, operator, admin, admin_library, estop, cohorts):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    install_not_found(app)

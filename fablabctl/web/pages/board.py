@@ -15,6 +15,7 @@ from fablabctl.db.models import Design, DesignFile, Job, User
 from fablabctl.fleet.schemas import MachineOut
 from fablabctl.fleet.service import list_machines
 from fablabctl.queue import jobs, scheduler
+from fablabctl.queue.blocked import queued_job, size_from_report
 from fablabctl.queue.schemas import JobOut
 from fablabctl.queue.states import ACTIVE_STATES, JobState
 
@@ -106,27 +107,7 @@ def waiting_reasons(session: Session, queued: list[Job], machines: list[Any]) ->
         ).all()
     )
 
-    def size(design_id: int) -> tuple[float, float, float]:
-        raw = ((sizes.get(design_id) or {}).get("en") or {}).get("metrics", {}).get("size_mm") or []
-        values = [float(v) for v in raw][:3] + [0.0] * (3 - len(raw[:3]))
-        return (values[0], values[1], values[2])
-
-    table = scheduler.JobTable(
-        [
-            scheduler.QueuedJob(
-                j.id,
-                j.kind,
-                j.material,
-                size(j.design_id),
-                j.priority,
-                j.owner_id,
-                j.cohort_id,
-                j.queued_at.timestamp() if j.queued_at else 0.0,
-                j.pinned_machine_id,
-            )
-            for j in queued
-        ]
-    )
+    table = scheduler.JobTable([queued_job(j, size_from_report(sizes.get(j.design_id))) for j in queued])
     slots = [
         scheduler.MachineSlot(
             m.id,

@@ -8,7 +8,6 @@ before (the login form).
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import secrets
@@ -33,6 +32,7 @@ from fablabctl.errors import FablabError
 from fablabctl.i18n import LANGS, Lang, Text, pick_lang
 from fablabctl.people.auth import authenticate
 from fablabctl.people.roles import Role, role_of
+from fablabctl.web.csrf import token_for_session
 from fablabctl.web.deps import SESSION_COOKIE
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -104,7 +104,7 @@ def require_user(request: Request, session: Session, *roles: Role) -> User:
 def csrf_token(request: Request) -> str:
     session_token = request.cookies.get(SESSION_COOKIE)
     if session_token:
-        return hmac.new(b"fablab-csrf", session_token.encode(), hashlib.sha256).hexdigest()[:40]
+        return token_for_session(session_token)
     return request.cookies.get(CSRF_COOKIE) or ""
 
 

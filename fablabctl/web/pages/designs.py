@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from fablabctl.db.models import User
 from fablabctl.designs import preview, service
+from fablabctl.fleet.materials import disabled_keys, refuse_disabled
 from fablabctl.fleet.service import list_machines, to_spec
 from fablabctl.queue import jobs
 from fablabctl.queue.schemas import JobOut, JobSubmit
@@ -123,7 +124,7 @@ def design_page(design_id: int, request: Request) -> Response:
             **data,
             before=before,
             kind=kind,
-            materials=materials_for(data["machines"], kind),
+            materials=[m for m in materials_for(data["machines"], kind) if m not in disabled_keys(session)],
             design_jobs=design_jobs,
             labels=labels(lang),
             repairable=out.file_type == "stl"
@@ -192,6 +193,7 @@ def submit(design_id: int, request: Request, material: str = Form(""), quantity:
         )
     with db(request) as session:
         user = require_user(request, session)
+        refuse_disabled(session, material.strip())
         job = jobs.submit_job(
             session=session,
             actor=user,

@@ -12,6 +12,7 @@ from fablabctl.i18n import Text
 from fablabctl.people.roles import role_of
 from fablabctl.queue import actions, jobs
 from fablabctl.queue.schemas import JobEventOut, JobOut
+from fablabctl.web.control import refuse_confirm_while_framing
 from fablabctl.web.pages.core import PageRoute, db, lang_of, redirect, render, require_user, safe_next
 from fablabctl.web.pages.labels import labels
 
@@ -26,6 +27,8 @@ DONE: dict[str, Text] = {
     "resume": Text("Reprise demandée.", "Resume requested."),
     "retry": Text("Nouvel essai mis dans la file.", "New attempt queued."),
 }
+PRIORITY_SET = Text("Priorité changée : {priority}.", "Priority set: {priority}.")
+PRIORITY_RANGE = Text("Priorité entre -10 et 10.", "Priority between -10 and 10.")
 REJECT_REASON = Text("Donnez une raison (au moins 3 caractères).", "Give a reason (at least 3 characters).")
 
 
@@ -57,6 +60,19 @@ def job_page(job_id: int, request: Request) -> Response:
         )
 
 
+@router.post("/jobs/{job_id}/priority")
+def job_priority(job_id: int, request: Request, priority: int = Form(0), next: str = Form("")) -> Response:
+    """The trainer's priority control: the same service call as `POST /api/v1/jobs/{id}/priority`."""
+    lang = lang_of(request)
+    back = safe_next(next or None, f"/jobs/{job_id}")
+    if not -10 <= priority <= 10:
+        return redirect(back, flash=PRIORITY_RANGE.in_(lang), kind="error")
+    with db(request) as session:
+        user = require_user(request, session)
+        jobs.set_priority(session=session, actor=user, job_id=job_id, priority=priority)
+    return redirect(back, flash=PRIORITY_SET.format(priority=f"{priority:+d}").in_(lang))
+
+
 @router.post("/jobs/{job_id}/{action}")
 def job_action(
     job_id: int,
@@ -80,5 +96,7 @@ def job_action(
         elif action == "retry":
             actions.retry_job(session=session, actor=user, job_id=job_id)
         else:
+            if action == "confirm":
+                refuse_confirm_while_framing(request.app.state, job_id)
             actions.request_action(session=session, actor=user, job_id=job_id, action=action)
     return redirect(back, flash=DONE[action].in_(lang))

@@ -7,12 +7,16 @@ from typing import Any
 
 from fastapi import APIRouter, Form, Request, Response
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
+from fablabctl.db.models import User
 from fablabctl.fleet import service as fleet
 from fablabctl.fleet.schemas import MachineCreate, MachineUpdate
+from fablabctl.i18n import Text
 from fablabctl.machines import discovery
 from fablabctl.people.roles import MACHINE_KEEPERS, STAFF, Role, require
 from fablabctl.queue import records
+from fablabctl.web import control
 from fablabctl.web.pages.board import board
 from fablabctl.web.pages.core import PageRoute, context_of, db, lang_of, redirect, render, require_user
 from fablabctl.web.pages.labels import labels
@@ -119,3 +123,31 @@ def machine_settings(
         fleet.update_machine(session=session, actor=user, machine_id=machine_id, data=data)
     saved = "Réglages enregistrés." if lang_of(request) == "fr" else "Settings saved."
     return redirect("/operator", flash=saved)
+
+
+FRAMED = Text(
+    "Cadrage fait : vérifiez la plaque, puis confirmez pour découper.",
+    "Framing done: check the sheet, then confirm to cut.",
+)
+
+
+@router.post("/operator/jobs/{job_id}/framing")
+async def framing(request: Request, job_id: int) -> Response:
+    """The same framing as `POST /api/v1/jobs/{id}/framing` (`web/control.py`), at its default power."""
+    context = context_of(request)
+
+    def load() -> tuple[User, control.FramingInput]:
+        with db(request) as session:
+            user = require_user(request, session)
+            return user, control.framing_input(session, user, job_id, context.settings.designs_dir)
+
+    user, item = await run_in_threadpool(load)
+    links = control.links_of(request.app.state)
+    await control.framing_of(request.app.state).run(context, links, job_id, item, control.FRAMING_POWER)
+
+    def record() -> None:
+        with db(request) as session:
+            control.record_framing(session, user, job_id, item, control.FRAMING_POWER)
+
+    await run_in_threadpool(record)
+    return redirect("/operator", flash=FRAMED.in_(lang_of(request)))
