@@ -54,3 +54,12 @@ def pick_lang(accept_language: str | None) -> Lang:
             if primary == lang and (best is None or quality > best[0]):
                 best = (quality, lang)
     return best[1] if best else DEFAULT_LANG
+
+
+class TextValueError(ValueError):
+    """A validator's refusal with its explanation in both languages (pydantic reports it as
+    `value_error`; `web/input_errors.py` shows the reader's language). `str()` is the English text."""
+
+    def __init__(self, text: Text) -> None:
+        super().__init__(text.en)
+        self.text = text

@@ -11,13 +11,20 @@ import unicodedata
 
 from pydantic import AfterValidator
 
+from fablabctl.i18n import Text, TextValueError
+
 _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u2028\u2029")
 
 
 def no_control(value: str) -> str:
     for char in value:
         if char in _BIDI or unicodedata.category(char) == "Cc":
-            raise ValueError(f"control character U+{ord(char):04X} not allowed")
+            raise TextValueError(
+                Text(
+                    "caractère de contrôle U+{code:04X} interdit",
+                    "control character U+{code:04X} not allowed",
+                ).format(code=ord(char))
+            )
     return value
 
 

@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 purpose="${1:-run}"
+. scripts/quiet.sh
 
 packages=(prusa-slicer)                      # the slicer used to turn STL into G-code
 # documents (WeasyPrint): Pango and HarfBuzz for text, a font package so PDFs render offline
@@ -24,8 +25,9 @@ done
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "fablabctl: installing Debian packages: ${missing[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    quietly "apt-get update" apt-get update -qq
+    quietly "apt-get install ${missing[*]}" env DEBIAN_FRONTEND=noninteractive \
+      apt-get install -y -qq --no-install-recommends "${missing[@]}"
   else
     echo "fablabctl: missing Debian packages. Run as root:" >&2
     echo "  sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
@@ -36,14 +38,16 @@ fi
 python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || {
   echo "fablabctl needs Python >= 3.11 (found $(python3 --version 2>&1))" >&2; exit 1; }
 
-[ -x .venv/bin/python ] || python3 -m venv .venv
+[ -x .venv/bin/python ] || quietly "creating .venv" python3 -m venv .venv
 # reinstall only when the declared dependencies changed
 stamp=".venv/.fablabctl-installed-$(sha256sum pyproject.toml | cut -c1-16)"
 if [ ! -e "$stamp" ]; then
-  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q -e '.[dev]'
+  echo "fablabctl: installing the Python packages into .venv (a few minutes the first time)..."
+  quietly "upgrading pip" .venv/bin/python -m pip install -q --upgrade pip
+  quietly "installing fablabctl and its dependencies" .venv/bin/python -m pip install -q -e '.[dev]'
   rm -f .venv/.fablabctl-installed-*
   touch "$stamp"
+  echo "fablabctl: Python packages installed."
 fi
 
 if [ "$purpose" = test ] && [ -x scripts/setup_octoprint.sh ]; then

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from fablabctl.cli.common import GlobalOptions
+from fablabctl.cli.common import GlobalOptions, choose_lang
 
 COMMAND_MODULES: tuple[str, ...] = (
     "serve",
@@ -29,6 +29,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "hours",
     "docs",
     "journal",
+    "sync",
+    "site",
 )
 
 app = typer.Typer(
@@ -49,9 +51,13 @@ def _global_options(
     token: Annotated[
         str | None, typer.Option(help="Bearer token for --api (default: saved by `login`)")
     ] = None,
-    lang: Annotated[Literal["fr", "en"], typer.Option(help="Language of messages from --api")] = "fr",
+    lang: Annotated[
+        Literal["fr", "en"],
+        typer.Option(envvar="FABLAB_LANG", help="Language of every message and table (FABLAB_LANG)"),
+    ] = "fr",
 ) -> None:
     ctx.obj = GlobalOptions(api=api, token=token, lang=lang)
+    choose_lang(lang)
 
 
 def _register_all() -> None:

@@ -6,13 +6,17 @@ from typing import Annotated, Any
 
 import typer
 
-from fablabctl.cli.common import backend, console, print_json, show_table
+from fablabctl.cli.common import backend, print_json, say, show_table, t
 from fablabctl.cli.people_ref import local_day, local_time, person_id
+from fablabctl.i18n import Text
 
 group = typer.Typer(help="Présences / attendance.", no_args_is_help=True)
 
 CohortOpt = Annotated[int, typer.Option("--cohort", help="Cohort id")]
 AtOpt = Annotated[str | None, typer.Option("--at", help="Local time, e.g. 2026-12-01T09:00 (default: now)")]
+
+
+CANCELLED = Text(" (annulé)", " (cancelled)")
 
 
 def _hm(value: str | None) -> str:
@@ -33,9 +37,12 @@ def check_in(
     with backend(ctx) as api:
         body = {"user_id": person_id(api, user), "at": local_time(at, "--at"), "phase": phase}
         entry = api.call("POST", f"/cohorts/{cohort}/attendance/check-in", json=body)
-    console.print(
-        f"entrée #{entry['id']} : {entry['display_name']} à {_hm(entry['check_in'])} ({entry['phase']})",
-        highlight=False,
+    say(
+        Text("entrée #{id} : {name} à {at} ({phase})", "arrival #{id}: {name} at {at} ({phase})"),
+        id=entry["id"],
+        name=entry["display_name"],
+        at=_hm(entry["check_in"]),
+        phase=entry["phase"],
     )
 
 
@@ -45,9 +52,12 @@ def check_out(ctx: typer.Context, user: str, cohort: CohortOpt, at: AtOpt = None
     with backend(ctx) as api:
         body = {"user_id": person_id(api, user), "at": local_time(at, "--at")}
         entry = api.call("POST", f"/cohorts/{cohort}/attendance/check-out", json=body)
-    console.print(
-        f"sortie #{entry['id']} : {entry['display_name']} {_hm(entry['check_in'])}–{_hm(entry['check_out'])}",
-        highlight=False,
+    say(
+        Text("sortie #{id} : {name} {start}–{end}", "departure #{id}: {name} {start}–{end}"),
+        id=entry["id"],
+        name=entry["display_name"],
+        start=_hm(entry["check_in"]),
+        end=_hm(entry["check_out"]),
     )
 
 
@@ -60,7 +70,7 @@ def _rows(entries: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
             _hm(e["check_in"]),
             _hm(e["check_out"]),
             e["phase"],
-            e["method"] + (" (annulé)" if e["cancelled"] else ""),
+            e["method"] + (t(CANCELLED) if e["cancelled"] else ""),
             f"v{e['version']}",
         )
         for e in entries
@@ -88,8 +98,17 @@ def list_(
         print_json(entries)
         return
     show_table(
-        "Présences",
-        ("id", "jour", "personne", "entrée", "sortie", "phase", "mode", "version"),
+        Text("Présences", "Attendance"),
+        (
+            "id",
+            Text("jour", "day"),
+            Text("personne", "person"),
+            Text("entrée", "in"),
+            Text("sortie", "out"),
+            "phase",
+            Text("mode", "method"),
+            "version",
+        ),
         _rows(entries),
     )
 
@@ -114,10 +133,15 @@ def correct(
     }
     with backend(ctx) as api:
         row = api.call("POST", f"/attendance/{entry}/correct", json=body)
-    console.print(
-        f"pointage corrigé (version {row['version']}) : {row['display_name']} "
-        f"{_hm(row['check_in'])}–{_hm(row['check_out'])}",
-        highlight=False,
+    say(
+        Text(
+            "pointage corrigé (version {version}) : {name} {start}–{end}",
+            "attendance corrected (version {version}): {name} {start}–{end}",
+        ),
+        version=row["version"],
+        name=row["display_name"],
+        start=_hm(row["check_in"]),
+        end=_hm(row["check_out"]),
     )
 
 
@@ -126,7 +150,11 @@ def confirm(ctx: typer.Context, entry: str) -> None:
     """Confirm a tigiste's own check-in."""
     with backend(ctx) as api:
         row = api.call("POST", f"/attendance/{entry}/confirm")
-    console.print(f"pointage confirmé : {row['display_name']} {_hm(row['check_in'])}", highlight=False)
+    say(
+        Text("pointage confirmé : {name} {at}", "attendance confirmed: {name} {at}"),
+        name=row["display_name"],
+        at=_hm(row["check_in"]),
+    )
 
 
 def register(app: typer.Typer) -> None:

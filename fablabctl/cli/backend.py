@@ -20,12 +20,17 @@ from sqlalchemy import select
 from fablabctl.config import Settings, load_settings
 from fablabctl.db.engine import make_session_factory, session_scope
 from fablabctl.db.models import User
+from fablabctl.i18n import DEFAULT_LANG, Lang, Text
 from fablabctl.people import auth
 from fablabctl.people.roles import Role
 from fablabctl.startup import ensure_first_admin, prepare_database
 
 API_PREFIX = "/api/v1"
 TOKEN_ENV = "FABLAB_TOKEN"
+FIRST_ADMIN = Text(
+    "compte « {username} » créé, mot de passe : {password} (affiché une seule fois)",
+    "account “{username}” created, password: {password} (shown only once)",
+)
 
 
 class ApiError(Exception):
@@ -39,15 +44,19 @@ class ApiError(Exception):
 class Backend:
     """Sends API calls and turns error bodies into `ApiError`."""
 
-    def __init__(self, client: httpx.Client, notice: str | None = None) -> None:
+    def __init__(self, client: httpx.Client, notice: str | None = None, lang: Lang = DEFAULT_LANG) -> None:
         self._client = client
+        self.lang = lang
         self.notice = notice  # something to tell the operator once (e.g. a generated password)
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
             response = self._client.request(method, API_PREFIX + path, **kwargs)
         except httpx.HTTPError as exc:
-            raise ApiError(0, "SERVICE_UNREACHABLE", f"service injoignable / unreachable: {exc}") from None
+            message = Text("service injoignable ({kind})", "service unreachable ({kind})")
+            raise ApiError(
+                0, "SERVICE_UNREACHABLE", message.format(kind=type(exc).__name__).in_(self.lang)
+            ) from None
         if response.status_code >= 400:
             try:
                 body = response.json()
@@ -93,44 +102,42 @@ def save_token(api: str, token: str) -> Path:
 
 
 @contextmanager
-def remote_backend(api: str, token: str | None, lang: str) -> Iterator[Backend]:
-    headers = {"Accept-Language": lang}
+def remote_backend(api: str, token: str | None, lang: Lang) -> Iterator[Backend]:
+    headers: dict[str, str] = {"Accept-Language": lang}
     token = token or os.environ.get(TOKEN_ENV) or saved_token(api)
     if token:
         headers["Authorization"] = f"Bearer {token}"
     with httpx.Client(base_url=api.rstrip("/"), headers=headers, timeout=60.0) as client:
-        yield Backend(client)
+        yield Backend(client, lang=lang)
 
 
 @contextmanager
-def local_backend(settings: Settings | None = None) -> Iterator[Backend]:
+def local_backend(settings: Settings | None = None, lang: Lang | None = None) -> Iterator[Backend]:
     """Run the app in-process on this machine's database, as its administrator, for one command."""
-    from fastapi.testclient import TestClient  # starlette's in-process client: no socket, no server
-
+    from fablabctl.cli.inprocess import InProcessTransport
     from fablabctl.web.app import build_context, create_app
 
     settings = settings or load_settings()
+    lang = lang or settings.lang
     prepare_database(settings).dispose()
     context = build_context(settings)
     notice = None
     with session_scope(make_session_factory(context.engine)) as session:
         first = ensure_first_admin(session, settings)
         if first is not None and first.generated_password:
-            notice = f"compte « {first.username} » créé, mot de passe : {first.generated_password}"
+            notice = FIRST_ADMIN.format(username=first.username, password=first.generated_password).in_(lang)
         admin = session.scalars(
             select(User).where(User.role == Role.ADMIN.value, User.active.is_(True)).order_by(User.id)
         ).first()
         assert admin is not None  # ensure_first_admin guarantees one
         token = auth.open_session(session, admin, session_hours=1).token
     app = create_app(settings, context=context)
-    headers = {"Authorization": f"Bearer {token}", "Accept-Language": settings.lang}
+    headers = {"Authorization": f"Bearer {token}", "Accept-Language": lang}
     try:
-        # not entered as a context manager on purpose: no lifespan, so no dispatcher in a CLI call
-        client = TestClient(app, base_url="http://local", headers=headers, raise_server_exceptions=True)
-        try:
-            yield Backend(client, notice=notice)
-        finally:
-            client.close()
+        # no lifespan: no dispatcher in a CLI call
+        transport = InProcessTransport(app)
+        with httpx.Client(transport=transport, base_url="http://local", headers=headers) as client:
+            yield Backend(client, notice=notice, lang=lang)
     finally:
         with session_scope(context.sessions) as session:
             auth.logout(session, token)

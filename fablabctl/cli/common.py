@@ -3,29 +3,34 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text as RichText
 
 from fablabctl.cli.backend import ApiError, Backend, local_backend, remote_backend
 from fablabctl.config import SettingsError
+from fablabctl.i18n import DEFAULT_LANG, Lang, Text
 from fablabctl.specs import MachineSpec
 
 console = Console()
 TABLE_MAX_WIDTH = 400  # characters: a table written to a file or a pipe
 err_console = Console(stderr=True)
+LANG_ENV = "FABLAB_LANG"
 
 
 @dataclass
 class GlobalOptions:
     api: str | None = None
     token: str | None = None
-    lang: str = "fr"
+    lang: Lang = DEFAULT_LANG
 
 
 def options(ctx: typer.Context) -> GlobalOptions:
@@ -35,9 +40,39 @@ def options(ctx: typer.Context) -> GlobalOptions:
     return GlobalOptions()
 
 
-def die(message: str, code: int = 1) -> typer.Exit:
-    """Print one clear line on stderr and return the exit to raise."""
-    err_console.print(f"[bold red]Erreur[/] {message}", highlight=False, soft_wrap=True)
+_chosen_lang: ContextVar[Lang | None] = ContextVar("fablabctl_cli_lang", default=None)
+
+
+def choose_lang(lang: Lang) -> None:
+    """Set by the global `--lang` option (which reads FABLAB_LANG) for the rest of this command."""
+    _chosen_lang.set(lang)
+
+
+def current_lang() -> Lang:
+    """The language chosen for this command: `--lang`, else FABLAB_LANG, else French."""
+    chosen = _chosen_lang.get()
+    if chosen is not None:
+        return chosen
+    return "en" if os.environ.get(LANG_ENV, "").strip().lower() == "en" else DEFAULT_LANG
+
+
+def t(text: Text, **values: object) -> str:
+    """`text` in the command's language, with its `{placeholders}` filled."""
+    return (text.format(**values) if values else text).in_(current_lang())
+
+
+def say(text: Text, **values: object) -> None:
+    """Print one line of the command's output in the chosen language (no markup guessing)."""
+    console.print(t(text, **values), highlight=False, soft_wrap=True)
+
+
+ERROR = Text("Erreur", "Error")
+
+
+def die(message: Text | str, code: int = 1) -> typer.Exit:
+    """Print one clear line on stderr and return the exit to raise (a `str` is already translated)."""
+    line = t(message) if isinstance(message, Text) else message
+    err_console.print(RichText.assemble((t(ERROR), "bold red"), " ", line), soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -46,10 +81,12 @@ def backend(ctx: typer.Context) -> Iterator[Backend]:
     """The backend for this command; service errors become a one-line message and exit 1."""
     opts = options(ctx)
     try:
-        manager = remote_backend(opts.api, opts.token, opts.lang) if opts.api else local_backend()
+        manager = (
+            remote_backend(opts.api, opts.token, opts.lang) if opts.api else local_backend(lang=opts.lang)
+        )
         with manager as api:
             if api.notice:
-                err_console.print(f"[yellow]{api.notice}[/]", highlight=False)
+                err_console.print(api.notice, style="bold yellow", highlight=False, markup=False)
             yield api
     except ApiError as exc:
         raise die(f"{exc.code} : {exc.message}") from None
@@ -62,18 +99,49 @@ def print_json(value: Any) -> None:
     typer.echo(json.dumps(value, ensure_ascii=False, indent=2))
 
 
-def show_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    table = Table(title=title, title_justify="left")
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
-    if console.is_terminal:
+SHORT_CELL = 16  # characters: a column whose cells are all this short (ids, states) is never wrapped
+WRAPPED_MIN = 10  # characters: the narrowest a wrapped column (names, files, reasons) may get
+
+
+def show_table(title: Text, columns: Sequence[Text | str], rows: Sequence[Sequence[Any]]) -> None:
+    """Print a table in the command's language, never cutting a cell ("waitin…").
+
+    Short columns (ids, states, numbers) keep their full width; longer ones (files, names, reasons)
+    wrap to fit the terminal. When even that does not fit, each row is printed as a block of
+    "column value" lines. Into a pipe or a file, the table keeps its natural width.
+    """
+    cells = [["" if v is None else str(v) for v in row] for row in rows]
+    headers = [t(c) if isinstance(c, Text) else c for c in columns]
+    widths = [max([len(h)] + [len(row[i]) for row in cells]) for i, h in enumerate(headers)]
+    table = Table(title=t(title), title_justify="left")
+    for header, widest in zip(headers, widths, strict=True):
+        if widest <= SHORT_CELL:
+            table.add_column(header, no_wrap=True, min_width=widest)
+        else:
+            table.add_column(header, overflow="fold", min_width=min(widest, WRAPPED_MIN))
+    for row in cells:
+        table.add_row(*row)
+    if not console.is_terminal:
+        Console(width=TABLE_MAX_WIDTH, file=console.file).print(table, crop=False)
+        return
+    needed = 1 + sum(min(w, SHORT_CELL if w <= SHORT_CELL else WRAPPED_MIN) + 3 for w in widths)
+    if needed <= console.width:
         console.print(table)
         return
-    # Piped or captured: no terminal width to respect, so never cut a cell ("waitin…").
-    wide = Console(width=TABLE_MAX_WIDTH, file=console.file)
-    wide.print(table, crop=False)
+    _print_records(t(title), headers, cells)
+
+
+def _print_records(title: str, headers: Sequence[str], cells: Sequence[Sequence[str]]) -> None:
+    """A table too wide for the terminal: one block per row, one "column  value" line per cell."""
+    console.print(RichText(title, style="italic"))
+    for row in cells:
+        block = Table.grid(padding=(0, 2))
+        block.add_column(style="bold", no_wrap=True)
+        block.add_column(overflow="fold")
+        for header, value in zip(headers, row, strict=True):
+            block.add_row(header, value)
+        console.print(block)
+        console.print()
 
 
 def machine_spec_or_die(name: str) -> MachineSpec:
@@ -85,5 +153,5 @@ def machine_spec_or_die(name: str) -> MachineSpec:
     except SettingsError as exc:
         raise die(str(exc), code=2) from None
     if spec is None:
-        raise die(f"machine inconnue / unknown machine: {name}", code=2)
+        raise die(Text("machine inconnue : {name}", "unknown machine: {name}").format(name=name), code=2)
     return spec

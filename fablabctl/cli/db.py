@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from fablabctl.cli.common import console, die
+from fablabctl.cli.common import die, say
 from fablabctl.config import SettingsError, load_settings
 from fablabctl.db.migrate import downgrade as run_downgrade
+from fablabctl.i18n import Text
 from fablabctl.startup import prepare_database
 
 group = typer.Typer(help="Base de données / database.", no_args_is_help=True)
@@ -20,7 +21,7 @@ def upgrade() -> None:
         prepare_database(settings).dispose()
     except SettingsError as exc:
         raise die(str(exc), code=2) from None
-    console.print(f"base à jour : {settings.sqlalchemy_url.split('@')[-1]}")
+    say(Text("base à jour : {url}", "database up to date: {url}"), url=settings.sqlalchemy_url.split("@")[-1])
 
 
 @group.command("downgrade")
@@ -32,7 +33,10 @@ def downgrade(revision: str) -> None:
         raise die(str(exc), code=2) from None
     run_downgrade(engine, revision)
     engine.dispose()
-    console.print(f"base ramenée à la révision {revision}")
+    say(
+        Text("base ramenée à la révision {revision}", "database back at revision {revision}"),
+        revision=revision,
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -8,8 +8,9 @@ from typing import Annotated, Any
 import typer
 
 from fablabctl.cli.backend import Backend
-from fablabctl.cli.common import backend, console, die
+from fablabctl.cli.common import backend, die, say
 from fablabctl.cli.people_ref import local_day, person_id
+from fablabctl.i18n import Text
 
 group = typer.Typer(help="Documents (PDF, CSV).", no_args_is_help=True)
 CohortOpt = Annotated[int, typer.Option("--cohort", help="Cohort id")]
@@ -22,8 +23,13 @@ def _format(output: Path, csv_ok: bool) -> str:
     if suffix == ".csv" and csv_ok:
         return "csv"
     if suffix != ".pdf":
+        wanted = Text(".pdf ou .csv", ".pdf or .csv") if csv_ok else Text(".pdf", ".pdf")
         raise die(
-            f"-o : extension .pdf{' ou .csv' if csv_ok else ''} attendue, reçu « {output.name} »", code=2
+            Text(
+                f"-o : extension {wanted.fr} attendue, reçu « {output.name} »",
+                f"-o: a {wanted.en} extension expected, got “{output.name}”",
+            ),
+            code=2,
         )
     return "pdf"
 
@@ -31,12 +37,17 @@ def _format(output: Path, csv_ok: bool) -> str:
 def _fetch(api: Backend, cohort: int, kind: str, output: Path, params: dict[str, Any]) -> None:
     content = api.call("GET", f"/cohorts/{cohort}/documents/{kind}", params=params)
     if not isinstance(content, bytes):
-        raise die("réponse inattendue du service / unexpected answer")
+        raise die(Text("réponse inattendue du service", "unexpected answer from the service"))
     try:
         output.write_bytes(content)
     except OSError as exc:
-        raise die(f"écriture impossible / cannot write {output.name}: {exc.strerror}", code=2) from None
-    console.print(f"{output} écrit ({len(content) // 1024 + 1} Ko)", highlight=False)
+        raise die(
+            Text("écriture impossible : {name} ({error})", "cannot write {name} ({error})").format(
+                name=output.name, error=exc.strerror
+            ),
+            code=2,
+        ) from None
+    say(Text("{path} écrit ({kb} Ko)", "{path} written ({kb} KB)"), path=output, kb=len(content) // 1024 + 1)
 
 
 @group.command("attestation")

@@ -6,8 +6,9 @@ from typing import Annotated
 
 import typer
 
-from fablabctl.cli.common import backend, console, print_json, show_table
-from fablabctl.cli.people_ref import local_day
+from fablabctl.cli.common import backend, print_json, say, show_table
+from fablabctl.cli.people_ref import display_names, local_day, name_of
+from fablabctl.i18n import Text
 
 group = typer.Typer(help="Journal de bord / logbook.", no_args_is_help=True)
 
@@ -24,7 +25,7 @@ def add(
         row = api.call(
             "POST", f"/cohorts/{cohort}/journal", json={"text": text, "day": local_day(day, "--day")}
         )
-    console.print(f"note #{row['id']} du {row['day']} ajoutée", highlight=False)
+    say(Text("note #{id} du {day} ajoutée", "note #{id} of {day} added"), id=row["id"], day=row["day"])
 
 
 @group.command("list")
@@ -36,13 +37,14 @@ def list_(
     """List the notes."""
     with backend(ctx) as api:
         rows = api.call("GET", f"/cohorts/{cohort}/journal")
-    if as_json:
-        print_json(rows)
-        return
+        if as_json:
+            print_json(rows)
+            return
+        people = display_names(api) if rows else {}
     show_table(
-        "Journal de bord",
-        ("id", "jour", "auteur", "note"),
-        [(r["id"], r["day"], r["author_id"], r["text"]) for r in rows],
+        Text("Journal de bord", "Logbook"),
+        ("id", Text("jour", "day"), Text("auteur", "author"), "note"),
+        [(r["id"], r["day"], name_of(people, r["author_id"]), r["text"]) for r in rows],
     )
 
 

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from fablabctl.cli.common import console, die, machine_spec_or_die
+from fablabctl.cli.common import console, die, machine_spec_or_die, say, t
+from fablabctl.i18n import Text
 from fablabctl.specs import DEFAULT_LASER, DEFAULT_PRINTER, MachineSpec
 from fablabctl.toolpath.prepare import prepare_design
 from fablabctl.toolpath.result import ToolpathError
@@ -41,7 +42,7 @@ def prepare(
 ) -> None:
     """Turn a design into G-code for a machine and print the estimates."""
     if not file.is_file():
-        raise die(f"fichier introuvable / file not found: {file}", code=2)
+        raise die(Text("fichier introuvable : {name}", "file not found: {name}").format(name=file), code=2)
     spec = _machine(machine, file)
     chosen = material or ("PLA" if spec.kind == "printer" else "plywood-poplar-3mm")
     with tempfile.TemporaryDirectory() as cache:
@@ -56,18 +57,31 @@ def prepare(
                 kerf_mm=kerf,
             )
         except ToolpathError as exc:
-            raise die(f"{exc.code} : {exc.message_fr} / {exc.message_en}") from None
+            raise die(Text(f"{exc.code} : {exc.message_fr}", f"{exc.code}: {exc.message_en}")) from None
         output.write_bytes(result.gcode_path.read_bytes())
     minutes = result.duration_s / 60
-    console.print(f"{output} : {spec.name}, {chosen}, durée estimée {minutes:.1f} min", highlight=False)
+    say(
+        Text(
+            "{output} : {machine}, {material}, durée estimée {minutes:.1f} min",
+            "{output}: {machine}, {material}, estimated time {minutes:.1f} min",
+        ),
+        output=output,
+        machine=spec.name,
+        material=chosen,
+        minutes=minutes,
+    )
     for key, value in sorted(result.estimates.items()):
         console.print(f"  {key}: {value}", highlight=False)
     if "kerf_mm" in result.settings:
         console.print(f"  kerf_mm: {result.settings['kerf_mm']:g}", highlight=False)
     for fix in result.settings.get("mesh_fixes", []):
-        console.print(f"  corrigé / fixed: {fix}", highlight=False)
+        say(Text("  corrigé : {fix}", "  fixed: {fix}"), fix=fix)
     for warning in result.settings.get("warnings", []):
-        console.print(f"  attention {warning['code']}: {warning['fr']} / {warning['en']}", highlight=False)
+        say(
+            Text("  attention {code} : {message}", "  warning {code}: {message}"),
+            code=warning["code"],
+            message=t(Text(warning["fr"], warning["en"])),
+        )
 
 
 def register(app: typer.Typer) -> None:

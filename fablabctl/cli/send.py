@@ -18,7 +18,8 @@ from typing import Annotated, Literal
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from fablabctl.cli.common import console, die, machine_spec_or_die
+from fablabctl.cli.common import console, current_lang, die, machine_spec_or_die, t
+from fablabctl.i18n import Text
 from fablabctl.machines.base import Driver, EventKind, MachineError, job_lines
 from fablabctl.machines.grbl import GrblDriver
 from fablabctl.machines.marlin import MarlinDriver
@@ -28,7 +29,8 @@ from fablabctl.validation.gcode_policy import LinePolicy
 
 
 async def _ask_cancel() -> bool:
-    answer = await asyncio.to_thread(input, "En pause. Annuler le travail ? / Paused. Cancel the job? [o/N] ")
+    question = Text("En pause. Annuler le travail ? [o/N] ", "Paused. Cancel the job? [y/N] ")
+    answer = await asyncio.to_thread(input, question.in_(current_lang()))
     return answer.strip().lower() in ("o", "oui", "y", "yes")
 
 
@@ -80,11 +82,14 @@ async def stream(driver: Driver, path: Path, total: int) -> tuple[bool, str]:
                         bar.update(task, info=event.data["state"])
                     elif event.kind is EventKind.JOB_DONE:
                         bar.update(task, completed=total)
-                        return True, f"terminé : {total} lignes acquittées / done: {total} lines acknowledged"
+                        done_text = Text(
+                            "terminé : {total} lignes acquittées", "done: {total} lines acknowledged"
+                        )
+                        return True, t(done_text, total=total)
                     elif event.kind is EventKind.JOB_FAILED:
                         return False, event.data["reason"]
                     elif event.kind is EventKind.JOB_CANCELLED:
-                        return False, "annulé / cancelled"
+                        return False, t(Text("annulé", "cancelled"))
     finally:
         loop.remove_signal_handler(signal.SIGINT)
         await driver.disconnect()
@@ -101,7 +106,7 @@ def send(
 ) -> None:
     """Stream a G-code file to a machine on a serial port, with progress and live status."""
     if not file.is_file():
-        raise die(f"fichier introuvable / file not found: {file}", code=2)
+        raise die(Text("fichier introuvable : {name}", "file not found: {name}").format(name=file), code=2)
     spec = policy_spec(machine, driver)
     precheck(file, spec)
     total = len(job_lines(file))
@@ -110,10 +115,10 @@ def send(
     try:
         ok, message = asyncio.run(stream(target, file, total))
     except MachineError as exc:
-        raise die(f"{exc.code} : {exc.message.fr} / {exc.message.en}") from None
+        raise die(Text(f"{exc.code} : {exc.message.fr}", f"{exc.code}: {exc.message.en}")) from None
     if not ok:
         raise die(message)
-    console.print(message)
+    console.print(message, highlight=False, markup=False)
 
 
 def policy_spec(machine: str | None, driver: str) -> MachineSpec:
@@ -123,8 +128,10 @@ def policy_spec(machine: str | None, driver: str) -> MachineSpec:
     spec = machine_spec_or_die(machine)
     if (spec.kind == "laser") != (driver == "grbl"):
         raise die(
-            f"{machine} est une machine « {spec.kind} » : --driver {driver} ne lui correspond pas / "
-            f"{machine} is a {spec.kind}: --driver {driver} does not fit it",
+            Text(
+                "{machine} est une machine « {kind} » : --driver {driver} ne lui correspond pas",
+                "{machine} is a {kind}: --driver {driver} does not fit it",
+            ).format(machine=machine, kind=spec.kind, driver=driver),
             code=2,
         )
     return spec
@@ -138,13 +145,18 @@ def precheck(file: Path, spec: MachineSpec, max_lines: int = 10_000_000) -> None
             refusal = policy.check(text, number).refusal
             if refusal is not None:
                 raise die(
-                    f"GCODE_REFUSED_BY_POLICY ({refusal.code}) : rien n'a été envoyé / nothing was sent. "
-                    f"{refusal.message.fr} / {refusal.message.en}"
+                    Text(
+                        f"GCODE_REFUSED_BY_POLICY ({refusal.code}) : rien n'a été envoyé. "
+                        + refusal.message.fr,
+                        f"GCODE_REFUSED_BY_POLICY ({refusal.code}): nothing was sent. " + refusal.message.en,
+                    )
                 )
     except BinaryContent as exc:
-        raise die(f"ligne {exc.line} : données binaires / line {exc.line}: binary data", code=2) from None
+        raise die(
+            Text("ligne {line} : données binaires", "line {line}: binary data").format(line=exc.line), code=2
+        ) from None
     except TooManyLines:
-        raise die("fichier trop long / file too long", code=2) from None
+        raise die(Text("fichier trop long", "file too long"), code=2) from None
 
 
 def register(app: typer.Typer) -> None:

@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 import typer
 import uvicorn
+from rich.panel import Panel
+from rich.text import Text as RichText
 
-from fablabctl.cli.common import console, die
+from fablabctl.cli.common import console, die, t
 from fablabctl.config import SettingsError, check_port_free, load_settings
 from fablabctl.db.engine import make_session_factory, session_scope
+from fablabctl.i18n import Text
+from fablabctl.logs import configure_service_logging, uvicorn_log_config
 from fablabctl.startup import ensure_demo_machines, ensure_first_admin, prepare_database
+
+ADDRESS = Text(
+    "Service : {url}  (API : /api/v1, documentation : /docs)",
+    "Service: {url}  (API: /api/v1, documentation: /docs)",
+)
+FIRST_ADMIN = Text(
+    "Premier compte administrateur « {username} », mot de passe : {password}  (affiché une seule fois)",
+    "First administrator account “{username}”, password: {password}  (shown only once)",
+)
+DEMO = Text("Mode démo : machines simulées {names}", "Demo mode: simulated machines {names}")
 
 
 def configure_logging() -> None:
-    """The service's own lines at INFO; each HTTP request to OctoPrint (routine polling) only at DEBUG."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for chatty in ("httpx", "httpcore"):
-        logging.getLogger(chatty).setLevel(logging.WARNING)
+    """The service's own lines at INFO, tracebacks without personal data (`fablabctl/logs.py`); each
+    HTTP request to OctoPrint (routine polling) only at DEBUG."""
+    configure_service_logging()
 
 
 def serve(
@@ -40,15 +52,21 @@ def serve(
         first = ensure_first_admin(session, settings)
         demo = ensure_demo_machines(session, settings)
     engine.dispose()
+    lines = [t(ADDRESS, url=f"http://{settings.host}:{settings.port}")]
     if first is not None and first.generated_password:
-        console.print(
-            f"[bold yellow]Premier compte administrateur[/] « {first.username} », mot de passe : "
-            f"[bold]{first.generated_password}[/] (affiché une seule fois / shown once)"
-        )
+        lines.append(t(FIRST_ADMIN, username=first.username, password=first.generated_password))
     if demo:
-        console.print(f"mode démo : machines simulées {', '.join(demo)}")
-    console.print(f"fablabctl sur http://{settings.host}:{settings.port}  (API : /api/v1, doc : /docs)")
-    uvicorn.run(create_app(settings, dispatch=True), host=settings.host, port=settings.port, log_level="info")
+        lines.append(t(DEMO, names=", ".join(demo)))
+    # the service's own first lines, boxed, so they stand out from the log lines around them
+    box = Panel(RichText("\n".join(lines), style="bold"), title="fablabctl", title_align="left", expand=False)
+    console.print(box, soft_wrap=False)
+    uvicorn.run(
+        create_app(settings, dispatch=True),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        log_config=uvicorn_log_config(),
+    )
 
 
 def dispatch() -> None:

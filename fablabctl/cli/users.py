@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
-from fablabctl.cli.common import backend, console, print_json, show_table
+from fablabctl.cli.common import backend, console, print_json, say, show_table, t
 from fablabctl.cli.people_ref import person_id
+from fablabctl.i18n import Text
 from fablabctl.people.roles import Role
 
 group = typer.Typer(help="Comptes / accounts.", no_args_is_help=True)
@@ -37,9 +38,16 @@ def add(
     }
     with backend(ctx) as api:
         user = api.call("POST", "/users", json=body)
-    console.print(f"compte #{user['id']} « {user['username']} » ({user['role']}) créé")
+    say(
+        Text("compte #{id} « {username} » ({role}) créé", "account #{id} “{username}” ({role}) created"),
+        **{k: user[k] for k in ("id", "username", "role")},
+    )
     if generated:
-        console.print(f"mot de passe (à noter, il ne sera plus affiché) : [bold]{password}[/]")
+        label = Text(
+            "mot de passe (à noter, il ne sera plus affiché) :",
+            "password (write it down, it will not be shown again):",
+        )
+        console.print(f"{t(label)} [bold]{password}[/]", highlight=False)
 
 
 @group.command("list")
@@ -54,10 +62,17 @@ def list_(
     if as_json:
         print_json(users)
         return
+    yes, no = t(Text("oui", "yes")), t(Text("non", "no"))
     show_table(
-        "Comptes",
-        ("id", "identifiant", "nom affiché", "rôle", "actif"),
-        [(u["id"], u["username"], u["display_name"], u["role"], u["active"]) for u in users],
+        Text("Comptes", "Accounts"),
+        (
+            "id",
+            Text("identifiant", "username"),
+            Text("nom affiché", "display name"),
+            Text("rôle", "role"),
+            Text("actif", "active"),
+        ),
+        [(u["id"], u["username"], u["display_name"], u["role"], yes if u["active"] else no) for u in users],
     )
 
 
@@ -67,7 +82,7 @@ def disable(ctx: typer.Context, user: Annotated[str, typer.Argument(help="Userna
     with backend(ctx) as api:
         user_id = person_id(api, user)
         api.call("DELETE", f"/users/{user_id}")
-    console.print(f"compte #{user_id} désactivé")
+    say(Text("compte #{id} désactivé", "account #{id} deactivated"), id=user_id)
 
 
 def register(app: typer.Typer) -> None:

@@ -8,19 +8,22 @@ from __future__ import annotations
 import contextlib
 import json
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from fablabctl.cli.common import die, machine_spec_or_die
-from fablabctl.i18n import Lang
+from fablabctl.cli.common import current_lang, die, machine_spec_or_die
+from fablabctl.config import SettingsError, load_settings
+from fablabctl.i18n import Lang, Text
 from fablabctl.specs import DEFAULT_LASER, DEFAULT_PRINTER, MachineSpec, parse_bed
+from fablabctl.validation.limits import limits_from
 from fablabctl.validation.report import Report, Severity
 from fablabctl.validation.validate import unreadable, validate_file
 
 console = Console()
-COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "blue"}
+COLOURS = {Severity.ERROR.value: "red", Severity.WARNING.value: "yellow", Severity.INFO.value: "blue"}
 LABELS = {
     "fr": {"error": "ERREUR", "warning": "attention", "info": "info"},
     "en": {"error": "ERROR", "warning": "warning", "info": "info"},
@@ -29,12 +32,12 @@ LABELS = {
 
 def machines_for(machine: str | None, bed: str | None, file: Path) -> list[MachineSpec]:
     if machine and bed:
-        raise die("--machine et --bed s'excluent / --machine and --bed are exclusive", code=2)
+        raise die(Text("--machine et --bed s'excluent", "--machine and --bed are exclusive"), code=2)
     if bed:
         try:
             x, y, z = parse_bed(bed)
         except ValueError as exc:
-            raise die(f"--bed : {exc}", code=2) from None
+            raise die(Text("--bed : {error}", "--bed: {error}").format(error=exc), code=2) from None
         # the kind follows the file: a 2-number bed or a .dxf means a laser
         base = DEFAULT_LASER if (z == 0 or file.suffix.lower() == ".dxf") else DEFAULT_PRINTER
         return [
@@ -53,26 +56,35 @@ def machines_for(machine: str | None, bed: str | None, file: Path) -> list[Machi
     return []
 
 
+def print_findings(findings: list[dict[str, Any]], lang: Lang) -> None:
+    """Each finding as the API gives it: severity, code and message, then the hint and the location."""
+    for finding in findings:
+        severity = finding["severity"]
+        colour = COLOURS.get(severity, "blue")
+        label = LABELS[lang].get(severity, severity)
+        console.print(
+            f"  [{colour}]{label:>9}[/] {escape(finding['code'])}: {escape(finding['message'])}",
+            highlight=False,
+        )
+        if finding.get("hint"):
+            console.print(f"            → {escape(finding['hint'])}", highlight=False)
+        if finding.get("location"):
+            where = json.dumps(finding["location"], ensure_ascii=False)[:160]
+            console.print(f"            {escape(where)}", highlight=False)
+
+
 def print_report(report: Report, lang: Lang, name: str) -> None:
     data = report.to_dict(lang)
     verdict = {"fr": ("OK", "À CORRIGER"), "en": ("OK", "TO FIX")}[lang][0 if report.ok else 1]
-    console.print(f"[bold]{name}[/] ({data['file_type']}) : [{'green' if report.ok else 'red'}]{verdict}[/]")
-    for finding, raw in zip(data["findings"], report.findings, strict=True):
-        colour = COLOURS[raw.severity]
-        console.print(
-            f"  [{colour}]{LABELS[lang][finding['severity']]:>9}[/] {finding['code']}: {finding['message']}",
-            highlight=False,
-        )
-        if finding["hint"]:
-            console.print(f"            → {finding['hint']}", highlight=False)
-        if finding["location"]:
-            console.print(
-                f"            {json.dumps(finding['location'], ensure_ascii=False)[:160]}", highlight=False
-            )
+    console.print(
+        f"[bold]{escape(name)}[/] ({data['file_type']}) : [{'green' if report.ok else 'red'}]{verdict}[/]"
+    )
+    print_findings(data["findings"], lang)
     for key, value in data["metrics"].items():
         console.print(f"  {key}: {value}", highlight=False)
     if data["fits"] is not None:
-        console.print(f"  fits: {', '.join(data['fits']) or '-'}", highlight=False)
+        label = Text("tient sur", "fits").in_(lang)
+        console.print(f"  {label}: {', '.join(data['fits']) or '-'}", highlight=False)
 
 
 def validate(
@@ -84,19 +96,29 @@ def validate(
         str | None, typer.Option(help="Check against a bed size, e.g. 250x210x210 or 400x300")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
-    lang: Annotated[Literal["fr", "en"], typer.Option(help="Language of the messages")] = "fr",
+    lang: Annotated[
+        Literal["fr", "en"] | None, typer.Option(help="Language of the messages (default: --lang)")
+    ] = None,
 ) -> None:
     """Check a design file and explain what is wrong, where, and how to fix it."""
+    lang = lang or current_lang()
     if not file.is_file():
-        raise die(f"fichier introuvable / file not found: {file}", code=2)
+        raise die(Text("fichier introuvable : {name}", "file not found: {name}").format(name=file), code=2)
     machines = machines_for(machine, bed, file)
+    try:
+        limits = limits_from(load_settings())  # the same limits as an upload (FABLAB_MAX_UPLOAD_MB...)
+    except SettingsError as exc:
+        raise die(str(exc), code=2) from None
     big = file.stat().st_size > 5_000_000
     with (
-        console.status(f"vérification de {file.name}…", spinner="dots")
+        console.status(
+            Text("vérification de {name}…", "checking {name}…").format(name=escape(file.name)).in_(lang),
+            spinner="dots",
+        )
         if big and not as_json
         else contextlib.nullcontext()
     ):
-        report = validate_file(file, machines=machines)
+        report = validate_file(file, machines=machines, limits=limits)
     if as_json:
         typer.echo(json.dumps(report.to_dict(lang), ensure_ascii=False, indent=2))
     else:

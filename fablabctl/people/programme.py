@@ -24,7 +24,7 @@ from fablabctl.db.models import (
     User,
 )
 from fablabctl.errors import Conflict, Invalid, not_found
-from fablabctl.i18n import Text
+from fablabctl.i18n import Text, TextValueError
 from fablabctl.people.cohorts import get_cohort, get_enrolment
 from fablabctl.people.roles import STAFF, TEACHING, Role, require, role_of
 
@@ -81,7 +81,12 @@ class AssessmentIn(Strict):
     @classmethod
     def _five_areas(cls, value: dict[str, int]) -> dict[str, int]:
         if set(value) != set(PIX_AREAS) or any(not 0 <= v <= 3 for v in value.values()):
-            raise ValueError(f"one level 0..3 for each area: {', '.join(PIX_AREAS)}")
+            raise TextValueError(
+                Text(
+                    "un niveau de 0 à 3 pour chaque domaine : {areas}",
+                    "one level 0..3 for each area: {areas}",
+                ).format(areas=", ".join(PIX_AREAS))
+            )
         return value
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from fablabctl.i18n import Text, TextValueError
 from fablabctl.people.passwords import MIN_LENGTH
 from fablabctl.people.roles import Role
 from fablabctl.plaintext import NoControl
@@ -63,7 +64,9 @@ class CohortCreate(Strict):
     @model_validator(mode="after")
     def _dates_in_order(self) -> Self:
         if self.ends_on < self.starts_on:
-            raise ValueError("ends_on must not be before starts_on")
+            raise TextValueError(
+                Text("ends_on ne peut précéder starts_on", "ends_on must not be before starts_on")
+            )
         return self
 
 

@@ -17,7 +17,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fablabctl.errors import FablabError
-from fablabctl.i18n import Text, pick_lang
+from fablabctl.i18n import Lang, Text, pick_lang
+from fablabctl.web.input_errors import describe_error, field_name
 from fablabctl.web.transactions import db_error
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,8 @@ def error_body(request: Request, code: str, message: Text, detail: Any = None) -
     return {"code": code, "message": message.in_(lang), "detail": detail}
 
 
-def _validation_detail(exc: RequestValidationError) -> tuple[str, Text, list[dict[str, Any]]]:
+def _validation_detail(exc: RequestValidationError, lang: Lang) -> tuple[str, Text, list[dict[str, Any]]]:
+    """The 422 body: each problem's field, its explanation in the reader's language, pydantic's type."""
     problems = []
     code = "INVALID_INPUT"
     for err in exc.errors():
@@ -71,8 +73,8 @@ def _validation_detail(exc: RequestValidationError) -> tuple[str, Text, list[dic
             code = "MALFORMED_JSON"
         problems.append(
             {
-                "field": ".".join(str(p) for p in err.get("loc", ()) if p != "body"),
-                "problem": err.get("msg", ""),
+                "field": field_name(err.get("loc", ())),
+                "problem": describe_error(err, lang),
                 "type": err.get("type", ""),
             }
         )
@@ -82,13 +84,7 @@ def _validation_detail(exc: RequestValidationError) -> tuple[str, Text, list[dic
             Text("Le corps de la requête n'est pas du JSON valide.", "The request body is not valid JSON."),
             problems,
         )
-    # field name and pydantic's own explanation ("a laser cannot use the marlin driver (use grbl)")
-    parts = "; ".join(
-        f"{p['field']} ({p['problem'].removeprefix('Value error, ')})"
-        if p["field"]
-        else p["problem"].removeprefix("Value error, ")
-        for p in problems
-    )
+    parts = "; ".join(f"{p['field']} ({p['problem']})" if p["field"] else p["problem"] for p in problems)
     return code, Text(f"Données invalides : {parts}.", f"Invalid data: {parts}."), problems
 
 
@@ -106,7 +102,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        code, message, problems = _validation_detail(exc)
+        code, message, problems = _validation_detail(exc, pick_lang(request.headers.get("accept-language")))
         return JSONResponse(error_body(request, code, message, problems), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)

@@ -39,7 +39,7 @@ def test_send_streams_a_whole_file_to_marlin(tmp_path: Path) -> None:
         proc = send(str(path), "--port", sim.port, "--driver", "marlin")
         out, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, err
-        assert "300 lines acknowledged" in out
+        assert "300 lignes acquittées" in out  # French unless FABLAB_LANG=en
         assert job_commands(sim.executed, expected) == expected
 
 
@@ -78,7 +78,7 @@ def test_ctrl_c_pauses_then_cancels(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(input="o\n", timeout=60)
         assert proc.returncode == 1, out + err
-        assert "cancelled" in err
+        assert "annulé" in err
         assert sim.executed[-4:] == ["M104 S0", "M140 S0", "M107", "M84"]
 
 
@@ -146,7 +146,7 @@ def test_send_refuses_a_hot_line_before_opening_the_port(tmp_path: Path) -> None
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 1, err
         assert "GCODE_REFUSED_BY_POLICY" in err and "GCODE_HOTEND_TOO_HOT" in err
-        assert "Ligne 2" in err and "M104 S400" in err and "nothing was sent" in err
+        assert "Ligne 2" in err and "M104 S400" in err and "rien n'a été envoyé" in err
         assert sim.received_lines == 0 and sim.executed == []
 
 
@@ -183,4 +183,4 @@ def test_send_uses_the_named_machines_limits(tmp_path: Path) -> None:
         assert sim.received_lines == 0
         wrong = send(str(path), "--port", sim.port, "--driver", "grbl", "--machine", "prusa-pla", env=env)
         _, err = wrong.communicate(timeout=60)
-        assert wrong.returncode == 2 and "does not fit" in err
+        assert wrong.returncode == 2 and "ne lui correspond pas" in err

@@ -12,13 +12,13 @@ from tests.validation import cases
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
+def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "fablabctl", "validate", *args],
         capture_output=True,
         text=True,
         timeout=120,
-        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", **env},
     )
 
 
@@ -70,4 +70,20 @@ def test_unknown_machine_is_a_clear_error(tmp_path: Path) -> None:
         env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "FABLAB_DATA_DIR": str(tmp_path / "var")},
     )
     assert result.returncode == 2
-    assert "unknown machine" in result.stderr
+    assert "machine inconnue" in result.stderr  # French unless --lang en / FABLAB_LANG=en
+
+
+def test_upload_limit_setting_applies_to_the_cli(tmp_path: Path) -> None:
+    """FABLAB_MAX_UPLOAD_MB (64 by default) is the CLI's limit too, raised as well as lowered."""
+    big = tmp_path / "big.stl"
+    with big.open("wb") as stream:
+        stream.truncate(70 * 1024 * 1024)  # sparse: 70 MB of zeros, nothing written
+    refused = run(str(big), "--json", "--lang", "en")
+    assert refused.returncode == 2
+    assert [f["code"] for f in json.loads(refused.stdout)["findings"]] == ["FILE_TOO_LARGE"]
+    raised = run(str(big), "--json", FABLAB_MAX_UPLOAD_MB="100")
+    assert "FILE_TOO_LARGE" not in raised.stdout, raised.stdout
+    small = run(str(cases.stl_box(tmp_path / "box.stl")), "--json", FABLAB_MAX_UPLOAD_MB="0.0001")
+    assert small.returncode == 2 and "FILE_TOO_LARGE" in small.stdout
+    wrong = run(str(big), FABLAB_MAX_UPLOAD_MB="-1")
+    assert wrong.returncode == 2 and "FABLAB_MAX_UPLOAD_MB" in wrong.stderr
