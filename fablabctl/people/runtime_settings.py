@@ -110,7 +110,7 @@ def apply(settings: Settings, values: dict[str, Any]) -> Settings:
             good[key] = parse_value(key, raw)
         except Invalid:
             log.warning("stored setting %s ignored: invalid value", key)
-    return settings.model_copy(update=good)
+    return settings.model_copy(update=good) if good else settings  # nothing stored: the same object
 
 
 def current(context: Any, env: Settings) -> None:

@@ -98,6 +98,9 @@ def overhang_share(mesh: Any) -> tuple[float, NDArray[np.float64] | None]:
     return share, mesh.triangles_center[worst]
 
 
+MAX_SANE_MM = 1e9  # far past any bed; beyond it a k-d tree's distances overflow
+
+
 def thin_wall_points(mesh: Any, nozzle_mm: float, samples: int = 4000) -> NDArray[np.float64]:
     """Surface points whose opposite wall is closer than the nozzle width.
 
@@ -111,6 +114,8 @@ def thin_wall_points(mesh: Any, nozzle_mm: float, samples: int = 4000) -> NDArra
 
     rng = np.random.default_rng(0)  # deterministic: the same file always gets the same report
     points, faces = sample_surface(mesh, samples, rng)
+    if not np.isfinite(points).all() or float(np.abs(points).max(initial=0.0)) > MAX_SANE_MM:
+        return np.empty((0, 3))  # absurd coordinates: the size check already refuses the part
     normals = mesh.face_normals[faces]
     tree = cKDTree(points)
     pairs = tree.query_pairs(r=nozzle_mm, output_type="ndarray")

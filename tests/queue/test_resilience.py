@@ -177,7 +177,7 @@ def test_a_locked_database_delays_jobs_but_never_fails_them(
 ) -> None:
     lab.machine("lock-a")
     lab.machine("lock-b")
-    finishes = lab.submit("lea", gcode(tmp_path / "f.gcode", 800), kind="printer")
+    finishes = lab.submit("lea", gcode(tmp_path / "f.gcode", 4000), kind="printer")  # prints under the lock
     cancelled = lab.submit("sam", gcode(tmp_path / "c.gcode", 40000), kind="printer")
     lab.approve(finishes)
     lab.approve(cancelled)

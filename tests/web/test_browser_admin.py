@@ -67,6 +67,22 @@ def test_priority_framing_materials_settings_in_a_browser(service: Service, tmp_
             trainer = login(browser, service, "marc", foreign)
             item = trainer.locator(".queue-item", has_text="c.stl")
             item.get_by_label("Priorité").select_option("2")
+            trainer.evaluate("() => document.activeElement && document.activeElement.blur()")  # choice made
+            trainer.evaluate(
+                """() => { window.refreshedOnce = false; document.addEventListener(
+                    "fablab:refreshed", () => { window.refreshedOnce = true; }, { once: true }); }"""
+            )
+            service.call(  # someone else's new job: the dashboard refreshes live
+                "POST",
+                "/jobs",
+                json={"design_id": _upload(service, cube_stl(tmp_path / "d.stl", 6.0)), "material": "PLA"},
+            )
+            for _ in range(150):  # (polled from here: the page's CSP forbids wait_for_function's eval)
+                if trainer.evaluate("() => window.refreshedOnce"):
+                    break
+                trainer.wait_for_timeout(100)
+            assert trainer.evaluate("() => window.refreshedOnce"), "the dashboard never refreshed"
+            expect(item.get_by_label("Priorité")).to_have_value("2")  # the trainer's pick was not replaced
             item.get_by_role("button", name="Changer la priorité").click()
             expect(trainer.locator(".flash")).to_contain_text("Priorité changée : +2")
             expect(trainer.locator(f"#priority-{waiting['id']}")).to_have_value("2")

@@ -117,11 +117,17 @@
       if (!next) return;
       // never pull the floor from under someone typing or tabbing in this part of the page
       if (old.contains(document.activeElement) && document.activeElement !== document.body) return;
+      // nor under a choice made and not sent yet (a picked priority, a ticked box): kept 20 s
+      if (Date.now() - Number(old.dataset.changedAt || 0) < 20000) return;
       old.replaceWith(document.importNode(next, true));
     });
     document.dispatchEvent(new CustomEvent("fablab:refreshed"));
   }
   function later() { if (!timer) timer = setTimeout(refresh, 400); }
+  document.addEventListener("change", (e) => {
+    const region = e.target instanceof Element ? e.target.closest("[data-refresh]") : null;
+    if (region) region.dataset.changedAt = String(Date.now());
+  }, true);
 
   const status = document.getElementById("live-status");
   if (body.dataset.live && window.EventSource) {
