@@ -58,14 +58,10 @@ def render_html(template: str, data: dict[str, Any]) -> str:
 
 
 def render_pdf(template: str, data: dict[str, Any]) -> bytes:
-    from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
+    """The template as a PDF, laid out in a bounded worker process (`pdf_process.py`)."""
+    from fablabctl.documents.pdf_process import html_to_pdf
 
-    html = render_html(template, data)
-    fetcher = URLFetcher(allowed_protocols={"data"})
-    pdf = HTML(string=html, base_url=None, url_fetcher=fetcher).write_pdf()
-    assert pdf is not None  # no target given: the bytes are returned
-    return bytes(pdf)
+    return html_to_pdf(render_html(template, data))
 
 
 def presence_csv(data: dict[str, Any]) -> bytes:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.test_api_isolation import upload
@@ -186,6 +187,7 @@ CASES = {
 }
 
 
+@pytest.mark.timeout(900)  # 160 requests, each case with its own accounts and documents
 def test_role_matrix(client: TestClient, headers: Headers, user_ids: dict[str, int]) -> None:
     """One test for all the cases (the accounts are made once): every wrong answer is listed."""
     world = World(client, headers, user_ids)
