@@ -2,8 +2,9 @@
 
 Curves (ARC, CIRCLE, ELLIPSE, SPLINE, bulges) go through `ezdxf.path.make_path` (16 Béziers per
 full circle) and `Path.flattening(FLATTEN_MM)`: a chord never strays more than 0.02 mm from the true
-curve, well below a laser's kerf (0.1-0.2 mm). LINEs and bulge-free LWPOLYLINEs skip that machinery (they
-are most of any big drawing) and are read directly.
+curve, well below a laser's kerf (0.1-0.2 mm). Only absurdly large curves get a coarser, relative
+tolerance (`chord_distance`), so that a hostile file cannot ask for billions of points. LINEs and
+bulge-free LWPOLYLINEs skip that machinery (they are most of any big drawing) and are read directly.
 
 Blocks: INSERTs are expanded with `virtual_entities()` (MINSERT arrays through `multi_insert()`),
 nested up to `max_depth`; a block met again inside itself is reported as recursive instead of
@@ -31,6 +32,12 @@ FLATTEN_MM = 0.02
 # ezdxf turns arcs into cubic Béziers before flattening: with its default (4 per full circle) a
 # 200 mm radius strays 0.054 mm off the true circle; 16 per circle keeps that below 0.0001 mm
 BEZIERS_PER_CIRCLE = 16
+# a chord may also stray one millionth of the curve's size, and a billionth of its distance from the
+# origin (float rounding there is bigger than 0.02 mm and flattening would never end): an absurd curve
+# (radius 1e15, a hostile or unit-confused file) gets a few thousand points instead of billions, and
+# any curve that fits a laser bed keeps the 0.02 mm
+RELATIVE_CHORD = 1e-6
+RELATIVE_POSITION = 1e-9
 CURVES = frozenset({"LINE", "LWPOLYLINE", "POLYLINE", "ARC", "CIRCLE", "ELLIPSE", "SPLINE"})
 TEXTS = frozenset({"TEXT", "MTEXT", "ATTRIB"})
 # annotations that carry no cutting intent; never reported
@@ -146,7 +153,9 @@ class Flattener:
             return
         layer, colour = self._layer_colour(insert, context)
         inner = _Context(handle, layer, colour, (*chain, name))
-        inserts = list(insert.multi_insert()) if insert.mcount > 1 else [insert]
+        if insert.mcount > self.max_entities:  # an array of a billion copies is refused before any copy
+            raise TooManyEntities(self.max_entities)
+        inserts = insert.multi_insert() if insert.mcount > 1 else (insert,)
         for single in inserts:
             self._walk(list(single.virtual_entities()), inner)
 
@@ -203,7 +212,7 @@ class Flattener:
         self.result.skipped.append(Skipped(damaged, handle, layer, Operation.CUT))
 
     def _fill(self, hatch: Any, layer: str, colour: int, handle: str, op: Operation) -> None:
-        from fablabctl.geometry.hatch import hatch_scanlines  # hatch imports FLATTEN_MM from here
+        from fablabctl.geometry.hatch import hatch_scanlines  # hatch imports path_chord_distance from here
 
         try:
             lines = hatch_scanlines(hatch, self.to_mm)
@@ -235,9 +244,12 @@ class Flattener:
             self._add(points * scale if scale != 1.0 else points, closed, layer, colour, handle, op)
             return
         if kind in ("ARC", "CIRCLE"):  # the same points as below, without building a Path
-            flat, closed = arc_points(
-                entity, kind, beziers_per_circle=BEZIERS_PER_CIRCLE, distance=FLATTEN_MM
-            )
+            radius, centre = abs(float(entity.dxf.radius)), entity.dxf.center
+            distance = chord_distance(2 * radius, max(abs(centre.x), abs(centre.y)) + radius, scale)
+            if distance is None:
+                self.result.skipped.append(Skipped("NaN/inf coordinates", handle, layer, op))
+                return
+            flat, closed = arc_points(entity, kind, beziers_per_circle=BEZIERS_PER_CIRCLE, distance=distance)
             closed = closed or kind == "CIRCLE"
             if closed and len(flat) > 1 and np.allclose(flat[0], flat[-1], atol=1e-9):
                 flat = flat[:-1]
@@ -246,9 +258,13 @@ class Flattener:
         path = ezdxf.path.make_path(entity, segments=BEZIERS_PER_CIRCLE)
         closed_entity = _is_closed_entity(entity, kind)
         # sub_paths() copies every path: only a multi-path (a POLYLINE with gaps...) needs it
+        distance = path_chord_distance(path, scale)
+        if distance is None:
+            self.result.skipped.append(Skipped("NaN/inf coordinates", handle, layer, op))
+            return
         for sub in path.sub_paths() if path.has_sub_paths else (path,):
             flat = np.array(
-                [(v.x, v.y) for v in sub.flattening(FLATTEN_MM, segments=2)], dtype=np.float64
+                [(v.x, v.y) for v in sub.flattening(distance, segments=2)], dtype=np.float64
             ).reshape(-1, 2)
             closed = closed_entity or bool(sub.is_closed)
             if closed and len(flat) > 1 and np.allclose(flat[0], flat[-1], atol=1e-9):
@@ -269,6 +285,25 @@ class Flattener:
             self.result.skipped.append(Skipped("zero-length / longueur nulle", handle, layer, op))
             return
         self.result.polylines.append(Polyline(points, closed and len(points) >= 3, layer, colour, handle, op))
+
+
+def chord_distance(extent: float, magnitude: float, to_mm: float) -> float | None:
+    """How far (drawing units) a chord may stray from a curve `extent` across whose farthest point is
+    `magnitude` from the origin; None when those are not finite numbers (flattening would not end)."""
+    if not (math.isfinite(extent) and math.isfinite(magnitude)):
+        return None
+    return max(FLATTEN_MM / to_mm, extent * RELATIVE_CHORD, magnitude * RELATIVE_POSITION)
+
+
+def path_chord_distance(path: Any, to_mm: float) -> float | None:
+    """`chord_distance` for an ezdxf Path, from its control points (they enclose the curve)."""
+    vertices = np.array([(v.x, v.y) for v in path.control_vertices()], dtype=np.float64).reshape(-1, 2)
+    if not len(vertices):
+        return FLATTEN_MM / to_mm
+    with np.errstate(all="ignore"):
+        extent = float(np.ptp(vertices, axis=0).max())
+        magnitude = float(np.abs(vertices).max())
+    return chord_distance(extent, magnitude, to_mm)
 
 
 def _flat_ocs(entity: Any) -> bool:

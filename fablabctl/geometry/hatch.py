@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from shapely.geometry import MultiLineString, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from fablabctl.geometry.flatten import FLATTEN_MM
+from fablabctl.geometry.flatten import path_chord_distance
 
 HATCH_PITCH_MM = 0.2
 MAX_SCANLINES = 20_000  # a fill taller than 4 m at 0.2 mm is not an engraving
@@ -26,7 +26,10 @@ def hatch_scanlines(hatch: Any, to_mm: float, pitch: float = HATCH_PITCH_MM) -> 
     """Open 2-point polylines (mm) covering the HATCH's filled area; raises ValueError when too big."""
     rings = []
     for path in ezdxf.path.from_hatch(hatch):
-        points = np.array([(v.x, v.y) for v in path.flattening(FLATTEN_MM)], dtype=np.float64) * to_mm
+        distance = path_chord_distance(path, to_mm)
+        if distance is None:
+            continue  # NaN/inf boundary: nothing to fill
+        points = np.array([(v.x, v.y) for v in path.flattening(distance)], dtype=np.float64) * to_mm
         if len(points) >= 3 and np.isfinite(points).all():
             rings.append(Polygon(points).buffer(0))
     if not rings:
