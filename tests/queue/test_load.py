@@ -29,7 +29,9 @@ WRITERS = 16
 LOAD_S = 20.0
 LOCK_HOLDS = 6  # times another connection takes the write lock during the load
 LOCK_HOLD_S = 1.5
-CANCEL_WITHIN_S = 10.0
+# the figure to read is the one printed (1-2 s); the bound catches a cancel never carried out, and
+# leaves room for a CI machine shared with other jobs (10 s was once exceeded at a load average of 5)
+CANCEL_WITHIN_S = 20.0
 SEED = 11
 
 
