@@ -17,6 +17,7 @@ from fablabctl.context import ServiceContext
 from fablabctl.db.engine import WEB_THREADS, make_engine, make_session_factory, make_worker_engine
 from fablabctl.people.ratelimit import LoginLimiter
 from fablabctl.queue.events import bind
+from fablabctl.queue.job_list_cache import JobListCache
 from fablabctl.web.docs import install_docs
 from fablabctl.web.errors import ERROR_RESPONSES, install_error_handlers
 from fablabctl.web.headers import SecurityHeaders
@@ -128,6 +129,7 @@ def create_app(
     app.include_router(api)
     install_pages(app)
     install_docs(app, openapi_url=f"{API_PREFIX}/openapi.json", title="fablabctl")
+    app.state.job_lists = JobListCache()
     app.state.validation_slots = ValidationSlots(settings.validation_concurrency, settings.validation_wait_s)
     app.add_middleware(
         BodySizeLimit, upload_limit=settings.max_upload_bytes, body_timeout_s=settings.body_timeout_s

@@ -12,6 +12,7 @@ from fablabctl.errors import not_found
 from fablabctl.fleet.materials import refuse_disabled
 from fablabctl.queue import actions, jobs, records
 from fablabctl.queue.job_list import job_list_json
+from fablabctl.queue.job_list_cache import JobListCache
 from fablabctl.queue.schemas import JobCancel, JobEventOut, JobOut, JobReject, JobResolve, JobSubmit
 from fablabctl.queue.states import JobState
 from fablabctl.web.control import refuse_confirm_while_framing
@@ -40,6 +41,7 @@ def submit_job(
 
 @router.get("", response_model=list[JobOut])
 def list_jobs(
+    request: Request,
     session: SessionDep,
     actor: CurrentUser,
     lang: LangDep,
@@ -50,7 +52,8 @@ def list_jobs(
     limit: Limit = 200,
     offset: Offset = 0,
 ) -> Response:
-    """The jobs you may see, newest first (polled by every open page: encoded straight from the rows)."""
+    """The jobs you may see, newest first (polled by every open page: encoded straight from the rows,
+    and answered from memory while no job has changed: `queue/job_list_cache.py`)."""
     query = jobs.jobs_query(
         session=session,
         actor=actor,
@@ -61,7 +64,12 @@ def list_jobs(
         limit=limit,
         offset=offset,
     )
-    return Response(job_list_json(session, query, lang), media_type="application/json")
+    if owner_id is not None:  # a staff read of one person's jobs is audited each time: never cached
+        return Response(job_list_json(session, query, lang), media_type="application/json")
+    key = (actor.id, actor.role, state, cohort_id, machine_id, limit, offset, lang)
+    cache: JobListCache = request.app.state.job_lists
+    body = cache.get(session, key, lambda: job_list_json(session, query, lang))
+    return Response(body, media_type="application/json")
 
 
 @router.get("/history")
