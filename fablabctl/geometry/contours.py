@@ -84,11 +84,14 @@ def _without_repeats(group: list[Polyline]) -> list[Polyline]:
     Validation reports them (DXF_DUPLICATE_SEGMENTS); the job cuts each once."""
     seen: set[bytes] = set()
     kept = []
-    for poly in group:
-        # the points on a JOIN_MM grid (numpy rounds half to even, as Python's round does); a piece
-        # and its reverse get the same key: the smaller of the two byte strings
-        grid = np.round(poly.points / JOIN_MM).astype(np.int64)
-        key = min(grid.tobytes(), grid[::-1].tobytes())
+    # the points on a JOIN_MM grid (numpy rounds half to even, as Python's round does), all pieces in
+    # one pass; a piece and its reverse get the same key: the smaller of the two byte strings
+    sizes = [len(poly.points) for poly in group]
+    grid = np.round(np.concatenate([poly.points for poly in group]) / JOIN_MM).astype(np.int64)
+    ends = np.cumsum(sizes).tolist()
+    for poly, a, b in zip(group, (e - n for e, n in zip(ends, sizes, strict=True)), ends, strict=True):
+        piece = grid[a:b]
+        key = min(piece.tobytes(), piece[::-1].tobytes())
         if key in seen:
             continue
         seen.add(key)

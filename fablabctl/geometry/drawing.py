@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 from fablabctl.geometry.contours import Contour, chain, nest
 from fablabctl.geometry.dxf_read import DxfLoadError, Opened, Units, open_dxf
 from fablabctl.geometry.flatten import BlockProblem, Flattener, Polyline, Skipped, TooManyEntities
+from fablabctl.geometry.gc_pause import gc_paused
 from fablabctl.geometry.operations import LayerRules, Operation, default_rules
 from fablabctl.validation.limits import ValidationLimits
 
@@ -57,9 +58,8 @@ class LoadedDrawing:
         """Bounding box of everything that will be cut, scored or engraved (None when nothing)."""
         if not self.contours:
             return None
-        lows = np.array([c.points.min(axis=0) for c in self.contours])
-        highs = np.array([c.points.max(axis=0) for c in self.contours])
-        return Extents(lows.min(axis=0), highs.max(axis=0))
+        points = np.concatenate([c.points for c in self.contours])
+        return Extents(points.min(axis=0), points.max(axis=0))
 
     def by_operation(self, operation: Operation) -> list[Contour]:
         return [c for c in self.contours if c.operation is operation]
@@ -70,7 +70,8 @@ def load_drawing(path: Path, *, limits: ValidationLimits, rules: LayerRules | No
     DXF_NOT_DXF, DXF_UNREADABLE, DXF_TOO_MANY_ENTITIES."""
     rules = rules or default_rules()
     opened = open_dxf(path)
-    return _flatten(opened, rules, limits)
+    with gc_paused():  # the file is read: what follows only makes objects that live on
+        return _flatten(opened, rules, limits)
 
 
 def _flatten(opened: Opened, rules: LayerRules, limits: ValidationLimits) -> LoadedDrawing:

@@ -1,10 +1,12 @@
 """Walk a DXF's modelspace, expand blocks, and flatten every supported entity to polylines in mm.
 
-Curves (ARC, CIRCLE, ELLIPSE, SPLINE, bulges) go through `ezdxf.path.make_path` (16 Béziers per
-full circle) and `Path.flattening(FLATTEN_MM)`: a chord never strays more than 0.02 mm from the true
-curve, well below a laser's kerf (0.1-0.2 mm). Only absurdly large curves get a coarser, relative
-tolerance (`chord_distance`), so that a hostile file cannot ask for billions of points. LINEs and
-bulge-free LWPOLYLINEs skip that machinery (they are most of any big drawing) and are read directly.
+A chord never strays more than 0.02 mm (`FLATTEN_MM`) from the true curve, well below a laser's kerf
+(0.1-0.2 mm). ARCs, CIRCLEs, bulged LWPOLYLINEs and cubic SPLINEs (ezdxf's exact Bézier pieces) are
+only read during the walk and flattened together at its end (`curve_batch`: arcs on the true circle,
+a few numpy passes for the whole drawing); ELLIPSEs, POLYLINEs, rational or non-cubic SPLINEs and
+tilted arcs go through `ezdxf.path.make_path` one at a time. Only absurdly large curves get a coarser,
+relative tolerance (`chord_distance`), so that a hostile file cannot ask for billions of points.
+LINEs and bulge-free LWPOLYLINEs are read directly.
 
 Blocks: INSERTs are expanded with `virtual_entities()` (MINSERT arrays through `multi_insert()`),
 nested up to `max_depth`; a block met again inside itself is reported as recursive instead of
@@ -21,9 +23,11 @@ from typing import Any
 import ezdxf.path
 import numpy as np
 from ezdxf.lldxf.const import DXFError
+from ezdxf.math import arc_angle_span_deg
 from numpy.typing import NDArray
 
-from fablabctl.geometry.arcs import arc_points
+from fablabctl.geometry.arcs import MIN_RADIUS, MIN_SPAN, arc_points
+from fablabctl.geometry.curve_batch import CurveBatch
 from fablabctl.geometry.operations import LayerRules, Operation
 
 log = logging.getLogger(__name__)
@@ -103,6 +107,14 @@ class Flattened:
 
 
 @dataclass(frozen=True, slots=True)
+class _Later:
+    """A curve recorded in the batch, flattened with all the others at the end of the walk."""
+
+    item: int
+    meta: tuple[str, int, str, Operation]  # layer, colour, handle, operation
+
+
+@dataclass(frozen=True, slots=True)
 class _Context:
     """What an entity inherits from the INSERT chain above it."""
 
@@ -126,9 +138,26 @@ class Flattener:
         self.max_entities, self.max_depth = max_entities, max_depth
         self.result = Flattened()
         self._ops: dict[tuple[str, int], Operation] = {}
+        self._batch = CurveBatch()
+        # in drawing order: a finished polyline, or (curve index in the batch, its layer...) to come
+        self._parts: list[Polyline | _Later] = []
 
     def run(self, entities: Any) -> Flattened:
         self._walk(entities, None)
+        flat = self._batch.flatten(self.to_mm, ZERO_MM)
+        polylines, skipped = self.result.polylines, self.result.skipped
+        for part in self._parts:
+            if isinstance(part, Polyline):
+                polylines.append(part)
+                continue
+            points, closed, problem = flat[part.item]
+            layer, colour, handle, op = part.meta
+            if problem:  # as `_checked` says it
+                kind = "NaN/inf coordinates" if problem == "nan" else "zero-length / longueur nulle"
+                skipped.append(Skipped(kind, handle, layer, op))
+            else:
+                polylines.append(Polyline(points, closed and len(points) >= 3, layer, colour, handle, op))
+        self._parts = []
         return self.result
 
     def _walk(self, entities: Any, context: _Context | None) -> None:
@@ -234,26 +263,16 @@ class Flattener:
                 self.result.skipped.append(Skipped("zero-length / longueur nulle", handle, layer, op))
             else:
                 points = np.array(((sx, sy), (ex, ey)), dtype=np.float64)
-                self.result.polylines.append(Polyline(points, False, layer, colour, handle, op))
+                self._parts.append(Polyline(points, False, layer, colour, handle, op))
             return
-        if kind == "LWPOLYLINE" and not entity.has_arc and _flat_ocs(entity):
-            points = np.array(entity.get_points("xy"), dtype=np.float64).reshape(-1, 2)
-            closed = bool(entity.closed)
-            if closed and len(points) > 1 and (points[0] == points[-1]).all():
-                points = points[:-1]
-            self._add(points * scale if scale != 1.0 else points, closed, layer, colour, handle, op)
+        meta = (layer, colour, handle, op)
+        if kind == "LWPOLYLINE" and _flat_ocs(entity):
+            self._lwpolyline(entity, meta)
             return
-        if kind in ("ARC", "CIRCLE"):  # the same points as below, without building a Path
-            radius, centre = abs(float(entity.dxf.radius)), entity.dxf.center
-            distance = chord_distance(2 * radius, max(abs(centre.x), abs(centre.y)) + radius, scale)
-            if distance is None:
-                self.result.skipped.append(Skipped("NaN/inf coordinates", handle, layer, op))
-                return
-            flat, closed = arc_points(entity, kind, beziers_per_circle=BEZIERS_PER_CIRCLE, distance=distance)
-            closed = closed or kind == "CIRCLE"
-            if closed and len(flat) > 1 and np.allclose(flat[0], flat[-1], atol=1e-9):
-                flat = flat[:-1]
-            self._add(flat * scale, closed, layer, colour, handle, op)
+        if kind in ("ARC", "CIRCLE"):
+            self._arc(entity, kind, meta)
+            return
+        if kind == "SPLINE" and self._spline(entity, meta):
             return
         path = ezdxf.path.make_path(entity, segments=BEZIERS_PER_CIRCLE)
         closed_entity = _is_closed_entity(entity, kind)
@@ -269,22 +288,90 @@ class Flattener:
             closed = closed_entity or bool(sub.is_closed)
             if closed and len(flat) > 1 and np.allclose(flat[0], flat[-1], atol=1e-9):
                 flat = flat[:-1]
-            self._add(flat * scale, closed, layer, colour, handle, op)
+            self._add(flat * scale, closed, *meta)
+
+    def _arc(self, entity: Any, kind: str, meta: tuple[str, int, str, Operation]) -> None:
+        """ARC and CIRCLE on the true circle (geometry.arcs); in the XY plane, through the batch."""
+        radius, centre = abs(float(entity.dxf.radius)), entity.dxf.center
+        distance = chord_distance(2 * radius, max(abs(centre.x), abs(centre.y)) + radius, self.to_mm)
+        if distance is None:
+            self.result.skipped.append(Skipped("NaN/inf coordinates", meta[2], meta[0], meta[3]))
+            return
+        if not _flat_ocs(entity):  # mirrored or tilted: one at a time
+            flat, closed = arc_points(entity, kind, distance=distance)
+            self._add(flat * self.to_mm, closed or kind == "CIRCLE", *meta)
+            return
+        if radius <= MIN_RADIUS:
+            return
+        if kind == "CIRCLE":
+            start, span = 0.0, 2 * math.pi
+        else:
+            begin, end = float(entity.dxf.start_angle), float(entity.dxf.end_angle)
+            start, span = math.radians(begin), math.radians(arc_angle_span_deg(begin, end))
+            if span < MIN_SPAN:
+                return
+        item = self._batch.add_arc(float(centre.x), float(centre.y), radius, start, span, distance)
+        self._parts.append(_Later(item, meta))
+
+    def _lwpolyline(self, entity: Any, meta: tuple[str, int, str, Operation]) -> None:
+        """Read from ezdxf's own vertex array (x, y, widths, bulge); bulged ones through the batch."""
+        values = np.asarray(entity.lwpoints.values, dtype=np.float64).reshape(-1, 5)
+        points, closed = values[:, :2], bool(entity.closed)
+        if entity.has_arc and len(points) > 1:  # a bulge bows out at most |bulge| chords
+            extent = float(np.ptp(points, axis=0).max()) * (1.0 + float(np.abs(values[:, 4]).max()))
+            distance = chord_distance(extent, float(np.abs(points).max()) + extent, self.to_mm)
+            if distance is None:
+                self.result.skipped.append(Skipped("NaN/inf coordinates", meta[2], meta[0], meta[3]))
+                return
+            self._parts.append(_Later(self._batch.add_polyline(points, values[:, 4], closed, distance), meta))
+            return
+        if closed and len(points) > 1 and (points[0] == points[-1]).all():
+            points = points[:-1]
+        self._add(points * self.to_mm if self.to_mm != 1.0 else points, closed, *meta)
+
+    def _spline(self, entity: Any, meta: tuple[str, int, str, Operation]) -> bool:
+        """A cubic, non-rational, clamped SPLINE (what CAD tools export) as ezdxf's exact Bézier
+        pieces, flattened in the batch; False for any other kind (left to ezdxf's path code)."""
+        spline = entity.construction_tool()
+        if spline.degree != 3 or spline.is_rational or not spline.is_clamped:
+            return False
+        controls = np.array(
+            [(v.x, v.y) for bezier in spline.bezier_decomposition() for v in bezier], dtype=np.float64
+        ).reshape(-1, 4, 2)
+        if not len(controls):
+            return False
+        low, high = controls.min(axis=(0, 1)).tolist(), controls.max(axis=(0, 1)).tolist()  # NaN carries
+        finite = all(map(math.isfinite, (*low, *high)))
+        extent = max(high[0] - low[0], high[1] - low[1]) if finite else math.nan
+        distance = chord_distance(extent, max(map(abs, (*low, *high))), self.to_mm)
+        if distance is None:
+            self.result.skipped.append(Skipped("NaN/inf coordinates", meta[2], meta[0], meta[3]))
+            return True
+        closed = _is_closed_entity(entity, "SPLINE")
+        self._parts.append(_Later(self._batch.add_beziers(controls, closed, distance), meta))
+        return True
 
     def _add(
         self, points: NDArray[np.float64], closed: bool, layer: str, colour: int, handle: str, op: Operation
     ) -> None:
+        poly = self._checked(points, closed, layer, colour, handle, op)
+        if poly is not None:
+            self._parts.append(poly)
+
+    def _checked(
+        self, points: NDArray[np.float64], closed: bool, layer: str, colour: int, handle: str, op: Operation
+    ) -> Polyline | None:
+        """The polyline, or None (NaN/inf and dots reported as skipped; fewer than 2 points dropped)."""
         if len(points) < 2:
-            return
-        if not np.isfinite(points).all():
+            return None
+        low, high = points.min(axis=0).tolist(), points.max(axis=0).tolist()  # NaN and inf carry through
+        if not all(map(math.isfinite, (*low, *high))):
             self.result.skipped.append(Skipped("NaN/inf coordinates", handle, layer, op))
-            return
-        if (
-            float(np.ptp(points, axis=0).max()) < ZERO_MM
-        ):  # a dot, not a line: the laser would only burn a pit
+            return None
+        if max(high[0] - low[0], high[1] - low[1]) < ZERO_MM:  # a dot: the laser would only burn a pit
             self.result.skipped.append(Skipped("zero-length / longueur nulle", handle, layer, op))
-            return
-        self.result.polylines.append(Polyline(points, closed and len(points) >= 3, layer, colour, handle, op))
+            return None
+        return Polyline(points, closed and len(points) >= 3, layer, colour, handle, op)
 
 
 def chord_distance(extent: float, magnitude: float, to_mm: float) -> float | None:

@@ -21,23 +21,31 @@ ROUND_MM = 0.01
 
 def joint_depth(contours: list[Contour]) -> float | None:
     """The depth of the finger joints on the outer cut outlines (mm), or None without joints."""
-    steps: Counter[float] = Counter()
-    for contour in contours:
-        if not contour.closed or contour.operation is not Operation.CUT or contour.depth != 0:
-            continue
-        points = contour.points
-        if len(points) < 8:
-            continue
-        d = np.roll(points, -1, axis=0) - points  # segment i runs from point i to point i+1
-        length = np.hypot(d[:, 0], d[:, 1])
-        unit = d / np.where(length > 0, length, 1.0)[:, None]
-        before, after = np.roll(unit, 1, axis=0), np.roll(unit, -1, axis=0)
-        parallel = np.einsum("ij,ij->i", before, after) > 0.999
-        square = (np.abs(np.einsum("ij,ij->i", before, unit)) < 1e-3) & (
-            np.abs(np.einsum("ij,ij->i", unit, after)) < 1e-3
-        )
-        for value in length[parallel & square & (length > 0)]:
-            steps[round(float(value) / ROUND_MM) * ROUND_MM] += 1
+    outlines = [
+        c.points
+        for c in contours
+        if c.closed and c.operation is Operation.CUT and c.depth == 0 and len(c.points) >= 8
+    ]
+    if not outlines:
+        return None
+    # all outlines at once: segment i runs from point i to the next point of the same outline
+    sizes = np.array([len(p) for p in outlines])
+    points = np.concatenate(outlines)
+    first = np.repeat(np.cumsum(sizes) - sizes, sizes)
+    local = np.arange(len(points)) - first
+    size = np.repeat(sizes, sizes)
+    nxt = first + (local + 1) % size
+    d = points[nxt] - points
+    length = np.hypot(d[:, 0], d[:, 1])
+    unit = d / np.where(length > 0, length, 1.0)[:, None]
+    before, after = unit[first + (local - 1) % size], unit[nxt]
+    parallel = np.einsum("ij,ij->i", before, after) > 0.999
+    square = (np.abs(np.einsum("ij,ij->i", before, unit)) < 1e-3) & (
+        np.abs(np.einsum("ij,ij->i", unit, after)) < 1e-3
+    )
+    steps = Counter(
+        round(value / ROUND_MM) * ROUND_MM for value in length[parallel & square & (length > 0)].tolist()
+    )
     if not steps:
         return None
     depth, count = steps.most_common(1)[0]

@@ -17,6 +17,7 @@ import numpy as np
 from fablabctl.geometry.contours import Contour
 from fablabctl.geometry.drawing import Extents, LoadedDrawing, load_drawing
 from fablabctl.geometry.dxf_read import DxfLoadError
+from fablabctl.geometry.gc_pause import gc_paused
 from fablabctl.geometry.joints import joint_depth
 from fablabctl.geometry.operations import LayerRules, default_rules
 from fablabctl.geometry.placement import Placement, place
@@ -78,6 +79,12 @@ def plan(
             f"Kerf {kerf_mm:g} mm out of range (0 to {MAX_KERF_MM:g} mm).",
         )
     drawing = _read(dxf_path, rules, limits)
+    with gc_paused():
+        return _arrange(drawing, machine, kerf_mm)
+
+
+def _arrange(drawing: LoadedDrawing, machine: MachineSpec, kerf_mm: float) -> Plan:
+    """Compensate, place and order a drawing already read (the collector paused: `gc_pause`)."""
     if not drawing.contours:
         raise ToolpathError(
             "NOTHING_TO_CUT",
@@ -131,14 +138,16 @@ def generate_laser_job(
             f"Le matériau « {mat.key} » n'a pas de réglage pour : {', '.join(missing)}.",
             f"Material '{mat.key}' has no setting for: {', '.join(missing)}.",
         )
-    written = write_job(job.paths, mat, machine, out_path, dxf_path.name)
     passes = {op: setting.passes for op, setting in mat.settings.items()}
+    with gc_paused():
+        written = write_job(job.paths, mat, machine, out_path, dxf_path.name)
+        baseline = job_travel(job.baseline, passes)
     estimates = {
         "duration_s": round(written.duration_s, 1),
         "cut_length_mm": written.length_mm.get("cut", 0.0),
         "cut_length_mm_by_operation": written.length_mm,
         "travel_mm": round(written.travel_mm, 1),
-        "travel_file_order_mm": round(job_travel(job.baseline, passes), 1),
+        "travel_file_order_mm": round(baseline, 1),
         "paths": len(job.paths),
         "moves": written.moves,
     }

@@ -51,8 +51,7 @@ def paths_time(
     stops between paths, so a zero speed limit there separates them exactly."""
     if not paths:
         return np.zeros(0)
-    d = np.concatenate([np.diff(p, axis=0) for p in paths])
-    owner = np.repeat(np.arange(len(paths)), [len(p) - 1 for p in paths])
+    d, owner = segments(paths)
     length = np.hypot(d[:, 0], d[:, 1])
     keep = length > 1e-9
     d, length, owner = d[keep], length[keep], owner[keep]
@@ -71,6 +70,16 @@ def paths_time(
     w = (np.minimum.accumulate((forward - behind)[::-1]) + behind[::-1])[::-1]
     times = segment_times(length, w[:-1], w[1:], v2, accel)
     return np.bincount(owner, weights=times, minlength=len(paths)).astype(np.float64)
+
+
+def segments(paths: list[NDArray[np.float64]]) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
+    """(every segment's vector, the path it belongs to), from one diff over all the paths' points."""
+    sizes = np.array([len(p) for p in paths], dtype=np.intp)
+    d = np.diff(np.concatenate(paths).reshape(-1, 2), axis=0)
+    owner = np.repeat(np.arange(len(paths)), sizes)[:-1]
+    inner = np.ones(len(d), dtype=bool)
+    inner[(np.cumsum(sizes) - 1)[:-1]] = False  # from one path's last point to the next one's first
+    return d[inner], owner[inner]
 
 
 def segment_times(

@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from fablabctl.geometry.operations import Operation
 from fablabctl.specs import MachineSpec
-from fablabctl.toolpath.laser_estimate import RAPID_MM_MIN, moves_time, paths_time
+from fablabctl.toolpath.laser_estimate import RAPID_MM_MIN, moves_time, paths_time, segments
 from fablabctl.toolpath.laser_order import Path2D
 from fablabctl.toolpath.materials import Material
 
@@ -33,50 +33,70 @@ class Written:
 
 def tidy(points: NDArray[np.float64]) -> NDArray[np.float64]:
     """Rounded to the written precision, without the zero-length moves rounding may create."""
-    rounded = np.round(points, 3) + 0.0  # + 0.0 turns -0.0 into 0.0
-    if len(rounded) < 2:
-        return rounded
-    keep = np.concatenate([[True], np.any(rounded[1:] != rounded[:-1], axis=1)])
-    return np.asarray(rounded[keep], dtype=np.float64)
+    return tidy_all([points])[0]
+
+
+def tidy_all(paths: list[NDArray[np.float64]]) -> list[NDArray[np.float64]]:
+    """`tidy` of every path, in one numpy pass over all their points."""
+    if not paths:
+        return []
+    sizes = np.array([len(p) for p in paths])
+    rounded = np.round(np.concatenate(paths).reshape(-1, 2), 3) + 0.0  # + 0.0 turns -0.0 into 0.0
+    keep = np.ones(len(rounded), dtype=bool)
+    keep[1:] = np.any(rounded[1:] != rounded[:-1], axis=1)
+    starts = np.cumsum(sizes) - sizes
+    keep[starts[sizes > 0]] = True  # each path keeps its first point
+    owner = np.repeat(np.arange(len(paths)), sizes)[keep]
+    bounds = np.searchsorted(owner, np.arange(len(paths) + 1))
+    return np.split(rounded[keep], bounds[1:-1])
 
 
 def write_job(paths: list[Path2D], mat: Material, machine: MachineSpec, out: Path, title: str) -> Written:
     lines = [f"; fablabctl laser job: {title}", f"; material {mat.key} on {machine.name}", "G21 G90", "M4 S0"]
     if mat.air_assist:
         lines.append("M8")
-    tidied = [(path, tidy(path.points)) for path in paths]
-    tidied = [(path, points) for path, points in tidied if len(points) >= 2]
+    tidied = [
+        (path, points)
+        for path, points in zip(paths, tidy_all([p.points for p in paths]), strict=True)
+        if len(points) >= 2
+    ]
     settings = [mat.settings[path.operation] for path, _ in tidied]
     burn = paths_time([p for _, p in tidied], np.array([s.speed for s in settings], dtype=np.float64))
-    hops: list[float] = []
-    here = np.zeros(2)
+    passes = np.array([s.passes for s in settings], dtype=np.int64)
+    # every burn's length, and the laser-off hops: to each path's start for every pass, then home
+    once = _lengths([p for _, p in tidied])
+    firsts = np.array([p[0] for _, p in tidied]).reshape(-1, 2)
+    lasts = np.array([p[-1] for _, p in tidied]).reshape(-1, 2)
+    starts, ends = np.repeat(firsts, passes, axis=0), np.repeat(lasts, passes, axis=0)
+    hops = np.hypot(*(np.vstack([starts, np.zeros((1, 2))]) - np.vstack([np.zeros((1, 2)), ends])).T)
     lengths: dict[str, float] = {}
-    moves = 0
+    for (path, _), length, count in zip(tidied, once.tolist(), passes.tolist(), strict=True):
+        key = path.operation.value
+        lengths[key] = lengths.get(key, 0.0) + length * count
     for (path, points), setting in zip(tidied, settings, strict=True):
         power = mat.s_value(path.operation, machine)
-        body = "\n".join(f"G1 X{x:.3f} Y{y:.3f}" for x, y in points[2:].tolist())
-        first = f"G1 X{points[1][0]:.3f} Y{points[1][1]:.3f} F{setting.speed:.0f} S{power}"
-        for _ in range(setting.passes):
-            hops.append(float(np.hypot(*(points[0] - here))))
-            lines.append(f"G0 X{points[0][0]:.3f} Y{points[0][1]:.3f} S0")
-            lines.append(first)
-            if body:
-                lines.append(body)
-            moves += len(points)
-            here = points[-1]
-        once = float(np.hypot(*np.diff(points, axis=0).T).sum())
-        key = path.operation.value
-        lengths[key] = lengths.get(key, 0.0) + once * setting.passes
-    hops.append(float(np.hypot(*here)))
+        x, y = points[0].tolist()
+        travel = f"G0 X{x:.3f} Y{y:.3f} S0"
+        x, y = points[1].tolist()
+        burn_from = f"G1 X{x:.3f} Y{y:.3f} F{setting.speed:.0f} S{power}"
+        body = ("\nG1 X%.3f Y%.3f" * (len(points) - 2)) % tuple(points[2:].ravel().tolist())
+        lines.extend([travel, burn_from + body] * setting.passes)
     lines.append("G0 X0 Y0 S0")
     if mat.air_assist:
         lines.append("M9")
     lines.append("M5")
     out.write_text("\n".join(lines) + "\n", encoding="ascii")
-    passes = np.array([s.passes for s in settings], dtype=np.float64)
-    travel = np.array(hops)
-    seconds = float((burn * passes).sum() + moves_time(travel, RAPID_MM_MIN).sum())
-    return Written(seconds, float(travel.sum()), {k: round(v, 1) for k, v in lengths.items()}, moves)
+    moves = int(sum(len(p) * count for (_, p), count in zip(tidied, passes.tolist(), strict=True)))
+    seconds = float((burn * passes).sum() + moves_time(hops, RAPID_MM_MIN).sum())
+    return Written(seconds, float(hops.sum()), {k: round(v, 1) for k, v in lengths.items()}, moves)
+
+
+def _lengths(paths: list[NDArray[np.float64]]) -> NDArray[np.float64]:
+    """Length of each path, summed in one pass over all segments."""
+    if not paths:
+        return np.zeros(0)
+    d, owner = segments(paths)
+    return np.bincount(owner, weights=np.hypot(d[:, 0], d[:, 1]), minlength=len(paths)).astype(np.float64)
 
 
 def needed_operations(paths: list[Path2D]) -> set[Operation]:

@@ -10,7 +10,7 @@ out at their drawn size.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +22,7 @@ from fablabctl.geometry.contours import Contour, polygons
 from fablabctl.geometry.operations import Operation
 
 OPERATION_ORDER = (Operation.ENGRAVE, Operation.SCORE, Operation.CUT)
+REBUILD_AFTER = 1024  # query size past which the tree is rebuilt without the done contours
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,65 +91,87 @@ def order(contours: list[Contour], start: tuple[float, float] = (0.0, 0.0)) -> l
     lose a little, and then the drawing's order is kept: ordering never makes travel longer."""
     origin = np.array(start, dtype=np.float64)
     groups = {op: [i for i, c in enumerate(contours) if c.operation is op] for op in OPERATION_ORDER}
-    inside = containment(contours, groups[Operation.CUT])
-    candidates: tuple[tuple[Strategy, bool], ...] = (
-        (_nearest_neighbour, True),
-        (_drawing_sequence, True),
-        (_drawing_sequence, False),
-    )
-    best: tuple[float, list[int], bool] | None = None
-    for strategy, nearest_entry in candidates:
+    groups = {op: group for op, group in groups.items() if group}
+    inside = containment(contours, groups.get(Operation.CUT, []))
+    drawn = {op: _drawing_sequence(contours, group, _inside(op, inside)) for op, group in groups.items()}
+    best: tuple[float, list[int], list[int]] | None = None
+    for strategy in ("greedy", "drawing, nearest entry", "drawing as drawn"):
         sequence: list[int] = []
-        here, travel = origin, 0.0
-        for operation in OPERATION_ORDER:
-            if groups[operation]:
-                cut = operation is Operation.CUT
-                part = strategy(contours, groups[operation], inside if cut else {}, here)
-                hops, here = _walk(contours, part, here, nearest_entry)
-                sequence += part
-                travel += hops
-        travel += float(np.hypot(*(here - origin)))
+        entries: list[int] = []
+        here = origin
+        for operation, group in groups.items():
+            if strategy == "greedy":
+                part, entry = _nearest_neighbour(contours, group, _inside(operation, inside), here)
+            else:
+                part = drawn[operation]
+                entry = _entries(contours, part, here, nearest_entry=strategy != "drawing as drawn")
+            here = _exit(contours[part[-1]], entry[-1])
+            sequence += part
+            entries += entry
+        travel = _travel(contours, sequence, entries, origin)
         if best is None or travel < best[0] - 1e-9:
-            best = (travel, sequence, nearest_entry)
+            best = (travel, sequence, entries)
+    if best is None:
+        return []
+    _, sequence, entries = best
     paths: list[Path2D] = []
-    here = origin
-    for i in best[1] if best else []:
+    for i, k in zip(sequence, entries, strict=True):
         c = contours[i]
-        if best and best[2]:
-            points = enter_at(c.points, c.closed, here)
+        if c.closed:  # from the entry vertex round to it again
+            points = np.concatenate([c.points[k:], c.points[: k + 1]])
         else:
-            points = np.vstack([c.points, c.points[:1]]) if c.closed else c.points
+            points = c.points[::-1] if k else c.points
         paths.append(Path2D(points, c.operation, c.closed, i))
-        here = points[-1]
     return paths
 
 
-Strategy = Callable[[list[Contour], list[int], dict[int, list[int]], NDArray[np.float64]], list[int]]
+def _inside(operation: Operation, inside: dict[int, list[int]]) -> dict[int, list[int]]:
+    return inside if operation is Operation.CUT else {}
 
 
-def _walk(
-    contours: list[Contour], sequence: list[int], origin: NDArray[np.float64], nearest_entry: bool
-) -> tuple[float, NDArray[np.float64]]:
-    """Travel along `sequence`, entering each contour as `enter_at` would (or at its first point as
-    drawn), and where the head ends."""
-    here, travel = origin, 0.0
+def _exit(contour: Contour, entry: int) -> NDArray[np.float64]:
+    """Where the head is after cutting `contour` entered at `entry` (closed: that vertex; open: 0
+    from its first point, 1 reversed from its last)."""
+    point: NDArray[np.float64] = contour.points[entry if contour.closed else -1 + entry]
+    return point
+
+
+def _entries(
+    contours: list[Contour], sequence: list[int], here: NDArray[np.float64], *, nearest_entry: bool
+) -> list[int]:
+    """Entry of each contour along `sequence`: its vertex nearest the head (closed), its nearer end
+    (open; the first on a tie), or its first point as drawn."""
+    entries: list[int] = []
     for i in sequence:
         c = contours[i]
         if not nearest_entry:
-            travel += float(np.hypot(*(c.points[0] - here)))
-            here = c.points[0] if c.closed else c.points[-1]
+            entry = 0
         elif c.closed:
             delta = c.points - here
-            squared = np.einsum("ij,ij->i", delta, delta)
-            k = int(np.argmin(squared))
-            travel += float(np.sqrt(squared[k]))
-            here = c.points[k]
+            entry = int(np.argmin(np.einsum("ij,ij->i", delta, delta)))
         else:
             a, b = c.points[0], c.points[-1]
-            da, db = float(np.hypot(*(a - here))), float(np.hypot(*(b - here)))
-            travel += min(da, db)
-            here = a if db < da else b
-    return travel, here
+            entry = int(float(np.hypot(*(b - here))) < float(np.hypot(*(a - here))))
+        entries.append(entry)
+        here = _exit(c, entry)
+    return entries
+
+
+def _travel(
+    contours: list[Contour], sequence: list[int], entries: list[int], origin: NDArray[np.float64]
+) -> float:
+    """Laser-off distance from `origin` through every contour (entered as `entries` say) and home."""
+    if not sequence:
+        return 0.0
+    starts = np.array(
+        [
+            contours[i].points[k] if contours[i].closed else contours[i].points[-k]
+            for i, k in zip(sequence, entries, strict=True)
+        ]
+    )
+    ends = np.array([_exit(contours[i], k) for i, k in zip(sequence, entries, strict=True)])
+    hops = np.vstack([starts, origin]) - np.vstack([origin, ends])
+    return float(np.hypot(hops[:, 0], hops[:, 1]).sum())
 
 
 def _containers(inside: dict[int, list[int]]) -> dict[int, list[int]]:
@@ -159,9 +182,7 @@ def _containers(inside: dict[int, list[int]]) -> dict[int, list[int]]:
     return containers
 
 
-def _drawing_sequence(
-    contours: list[Contour], group: list[int], inside: dict[int, list[int]], here: NDArray[np.float64]
-) -> list[int]:
+def _drawing_sequence(contours: list[Contour], group: list[int], inside: dict[int, list[int]]) -> list[int]:
     """The drawing's order, except that a contour waits until everything inside it is cut."""
     waiting = {o: len(members) for o, members in inside.items()}
     containers = _containers(inside)
@@ -184,25 +205,14 @@ def _drawing_sequence(
     return sequence
 
 
-def enter_at(points: NDArray[np.float64], closed: bool, here: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Closed: start at the vertex nearest `here` and come back to it. Open: start at the nearer end."""
-    if closed:
-        delta = points - here
-        first = int(np.argmin(np.einsum("ij,ij->i", delta, delta)))
-        rolled = np.roll(points, -first, axis=0)
-        return np.vstack([rolled, rolled[:1]])
-    if np.linalg.norm(points[-1] - here) < np.linalg.norm(points[0] - here):
-        return points[::-1]
-    return points
-
-
 def _nearest_neighbour(
     contours: list[Contour], group: list[int], inside: dict[int, list[int]], here: NDArray[np.float64]
-) -> list[int]:
+) -> tuple[list[int], list[int]]:
     """Visit order of `group`: the nearest available contour each time (available: all inside it done).
 
     The KD-tree holds every vertex of closed contours and both ends of open ones; the nearest free
-    vertex found is also where the head enters (closed) or the end it enters by (open)."""
+    vertex found is also where the head enters (closed) or the end it enters by (open): the entries,
+    as `_entries` gives them."""
     waiting = {o: len(members) for o, members in inside.items()}
     containers = _containers(inside)
     candidates = [contours[i].points if contours[i].closed else contours[i].points[[0, -1]] for i in group]
@@ -210,20 +220,29 @@ def _nearest_neighbour(
     offsets = np.concatenate([[0], np.cumsum(sizes)]).tolist()
     owner = np.repeat(np.arange(len(group)), sizes)
     vertices = np.vstack(candidates)
-    tree = cKDTree(vertices)
     done = np.zeros(len(group), dtype=bool)
     unavailable = np.array([waiting.get(i, 0) > 0 for i in group])  # done, or waiting for its insides
     local = {i: k for k, i in enumerate(group)}
     sequence: list[int] = []
-    position, k, total = here, 16, len(owner)
+    entries: list[int] = []
+    # the tree drops the vertices of done contours once they are half of it: the nearest vertices of
+    # the head are mostly those of the contour just cut, so a query asks for them and 16 more
+    ids = np.arange(len(owner))
+    tree, dead = cKDTree(vertices), 0
+    position, k = here, 16
     while len(sequence) < len(group):
-        _, found = tree.query(position, k=min(k, total))
-        found = np.atleast_1d(found)
-        free = found[~unavailable[owner[found]]]
-        if len(free):
-            vertex = int(free[0])
+        distances, found = tree.query(position, k=min(k, len(ids)))
+        distances, found = np.atleast_1d(distances), ids[np.atleast_1d(found)]
+        free = ~unavailable[owner[found]]
+        if free.any():
+            nearest = distances[free]
+            vertex = int(found[free][nearest <= nearest[0]].min())  # a tie: the first drawn, whatever k
             chosen = int(owner[vertex])
-        elif k < total:
+        elif dead and k >= REBUILD_AFTER:  # far from anything free: forget the done contours first
+            ids = ids[~done[owner[ids]]]
+            tree, dead = cKDTree(vertices[ids]), 0
+            continue
+        elif k < len(ids):
             k *= 4
             continue
         else:  # exhaustive fallback (never expected: containment has no cycles): first not done
@@ -237,12 +256,17 @@ def _nearest_neighbour(
             if waiting[o] == 0 and not done[local[o]]:
                 unavailable[local[o]] = False
         # a closed path ends where it was entered; an open one at its far end
+        entries.append(vertex - offsets[chosen])
         if contours[i].closed:
             position = vertices[vertex]
         else:
             position = vertices[offsets[chosen] + 1 - (vertex - offsets[chosen])]
-        k = 16
-    return sequence
+        dead += sizes[chosen]
+        if dead * 2 > len(ids) and len(sequence) < len(group):
+            ids = ids[~done[owner[ids]]]
+            tree, dead = cKDTree(vertices[ids]), 0
+        k = 16 + sizes[chosen]
+    return sequence, entries
 
 
 def file_order(contours: list[Contour]) -> list[Path2D]:

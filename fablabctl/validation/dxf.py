@@ -14,6 +14,7 @@ from pathlib import Path
 from fablabctl.geometry.drawing import LoadedDrawing, load_drawing
 from fablabctl.geometry.dxf_read import DxfLoadError
 from fablabctl.geometry.flatten import Skipped
+from fablabctl.geometry.gc_pause import gc_paused
 from fablabctl.geometry.operations import LayerRules
 from fablabctl.i18n import Text
 from fablabctl.specs import DEFAULT_LASER, MachineSpec
@@ -58,8 +59,9 @@ def validate_dxf(
         report.add(_load_error(exc, limits))
         return report
     report.metrics["entities"] = drawing.entities
-    _document_findings(drawing, report)
-    shape_findings(drawing, list(machines) or [DEFAULT_LASER], report)
+    with gc_paused():
+        _document_findings(drawing, report)
+        shape_findings(drawing, list(machines) or [DEFAULT_LASER], report)
     return report
 
 

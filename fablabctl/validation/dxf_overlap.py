@@ -36,11 +36,19 @@ class Segments:
         if not contours:
             empty = np.zeros((0, 2))
             return cls(empty, empty, np.zeros(0, dtype=np.intp), 0)
-        parts = [c.segments() for c in contours]
-        sizes = [len(p) for p in parts]
-        both = np.concatenate(parts) if parts else np.zeros((0, 2, 2))
-        owner = np.repeat(np.arange(len(contours)), sizes)
-        return cls(both[:, 0], both[:, 1], owner, len(contours))
+        # every contour's points end to end: segment k runs from point k to the next point of the same
+        # contour (a closed one back to its first); an open contour's last point starts none
+        sizes = np.array([len(c.points) for c in contours], dtype=np.intp)
+        closed = np.array([c.closed for c in contours], dtype=bool)
+        points = np.concatenate([c.points for c in contours]).reshape(-1, 2)
+        first = np.repeat(np.cumsum(sizes) - sizes, sizes)
+        size = np.repeat(sizes, sizes)
+        nxt = np.arange(len(points)) + 1
+        wrap = nxt - first == size
+        nxt[wrap] = first[wrap]
+        keep = ~wrap | np.repeat(closed, sizes)
+        owner = np.repeat(np.arange(len(contours)), sizes)[keep]
+        return cls(points[keep], points[nxt[keep]], owner, len(contours))
 
     @property
     def lengths(self) -> NDArray[np.float64]:
@@ -109,16 +117,21 @@ def _line_ids(angle: NDArray[np.int64], offset: NDArray[np.int64]) -> NDArray[np
 
 def identical_contours(contours: list[Contour], lengths: NDArray[np.float64]) -> list[tuple[int, int]]:
     """Pairs (first, copy) of contours drawn twice: same point count, bounding box and length."""
-    seen: dict[tuple[int, ...], int] = {}
+    if not contours:
+        return []
+    sizes = np.array([len(c.points) for c in contours], dtype=np.intp)
+    points = np.concatenate([c.points for c in contours]).reshape(-1, 2)
+    starts = np.cumsum(sizes) - sizes
+    box = np.hstack([np.minimum.reduceat(points, starts), np.maximum.reduceat(points, starts)])
+    # on the 0.01 mm grid (numpy and Python both round half to even), compared as floats
+    grid = np.round(box / OFFSET_STEP).tolist()
+    rounded = np.round(np.asarray(lengths, dtype=np.float64) / OFFSET_STEP).tolist()
+    seen: dict[tuple[float, ...], int] = {}
     pairs = []
-    for i, contour in enumerate(contours):
-        low, high = contour.points.min(axis=0), contour.points.max(axis=0)
-        key = (
-            len(contour.points),
-            int(contour.closed),
-            *np.round(np.concatenate([low, high]) / OFFSET_STEP).astype(np.int64).tolist(),
-            round(float(lengths[i]) / OFFSET_STEP),
-        )
+    for i, (size, contour, corners, length) in enumerate(
+        zip(sizes.tolist(), contours, grid, rounded, strict=True)
+    ):
+        key = (size, int(contour.closed), *corners, length)
         if key in seen:
             pairs.append((seen[key], i))
         else:
