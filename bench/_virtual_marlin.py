@@ -2,7 +2,10 @@
 a pty, so the bench can compare our driver with a minimal ping-pong client against firmware code
 that is not ours. Runs under OctoPrint's own venv (.venv-octoprint, from scripts/setup_octoprint.sh):
 
-    .venv-octoprint/bin/python bench/_virtual_marlin.py   # prints the pty path, serves until killed
+    .venv-octoprint/bin/python bench/_virtual_marlin.py   # prints the pty path, serves until stdin closes
+
+When stdin closes it prints one JSON line: the last line number it accepted and how many numbered lines
+it received, so the bench can check that every line arrived exactly once (none twice, none resent).
 
 The emulation keeps its defaults (64-byte receive buffer, 4 commands buffered, line numbers and
 checksums checked) except its demo errors (a resend at line 100 and so on), switched off so both clients
@@ -13,6 +16,7 @@ together would leave the second waiting for the next write: a quirk of the emula
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -80,7 +84,14 @@ def main() -> None:
             if line:
                 os.write(master, line if line.endswith(b"\n") else line + b"\n")
 
+    def report() -> None:  # the bench closes our stdin when its client is done
+        sys.stdin.read()
+        seen = {"last_line": printer.lastN, "received_lines": printer._received_lines}
+        print(json.dumps(seen), flush=True)
+        os._exit(0)
+
     threading.Thread(target=to_host, daemon=True).start()
+    threading.Thread(target=report, daemon=True).start()
     print(os.ttyname(slave), flush=True)
     pending = b""
     while True:

@@ -29,6 +29,7 @@ from fablabctl.machines.base import (
     job_lines,
 )
 from fablabctl.machines.gate import REFUSED_CODE
+from fablabctl.machines.marlin_link import LoopSerialLink
 from fablabctl.machines.marlin_protocol import ReplyKind
 from fablabctl.machines.marlin_stream import (
     HISTORY,
@@ -69,6 +70,7 @@ def _wake(future: asyncio.Future[None]) -> None:
 class MarlinDriver(SerialDriver):
     kind = "marlin"
     firmware = "Marlin"
+    link_type = LoopSerialLink
 
     def __init__(
         self,
@@ -95,7 +97,7 @@ class MarlinDriver(SerialDriver):
         )
         self._actions: deque[Action] = deque()
         self._wakeup: asyncio.Future[None] | None = None
-        self._armed_at: float | None = None  # when the waiting command's timer fires
+        self._timer: asyncio.TimerHandle | None = None  # wakes `_next_actions` at the flow's deadline
         self._collect: list[str] | None = None
         self._job: asyncio.Task[None] | None = None
         self._pause = asyncio.Event()
@@ -136,31 +138,48 @@ class MarlinDriver(SerialDriver):
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if self.link:
             await self.link.close()
         self._set_state(MachineState.OFFLINE)
 
     async def _read_loop(self) -> None:
-        assert self.link is not None
-        loop = asyncio.get_running_loop()
-        while True:
-            line = await self.link.lines.get()
-            if line is None:
-                self._halt(
-                    Text(f"Imprimante déconnectée ({self.port}).", f"Printer disconnected ({self.port})."),
-                    "MACHINE_DISCONNECTED",
-                )
-                if self._job is None or self._job.done():
-                    self._set_state(MachineState.OFFLINE)
-                return
-            reply = OK_REPLY if line == "ok" else mp.classify(line)
-            if reply is not OK_REPLY:
-                self._observe(line, reply)
-            actions = self.flow.feed(reply, loop.time())
-            if actions:
-                self._push(actions)
-            elif self._wakeup is not None and self.flow.wake_at() != self._armed_at:
-                _wake(self._wakeup)  # a new, nearer wake-up time (a resend's grace): re-arm the timer
+        link = self.link
+        assert link is not None
+        if isinstance(link, LoopSerialLink) and link.in_loop:  # each line handled as it is read
+            ended = asyncio.get_running_loop().create_future()
+
+            def deliver(line: str | None) -> None:
+                if not self._on_line(line):
+                    _wake(ended)
+
+            link.deliver_to(deliver)
+            await ended
+            return
+        while self._on_line(await link.lines.get()):
+            pass
+
+    def _on_line(self, line: str | None) -> bool:
+        """One line from the firmware (None: the port went away); False once there will be no more."""
+        if line is None:
+            self._halt(
+                Text(f"Imprimante déconnectée ({self.port}).", f"Printer disconnected ({self.port})."),
+                "MACHINE_DISCONNECTED",
+            )
+            if self._job is None or self._job.done():
+                self._set_state(MachineState.OFFLINE)
+            return False
+        reply = OK_REPLY if line == "ok" else mp.classify(line)
+        if reply is not OK_REPLY:
+            self._observe(line, reply)
+        actions = self.flow.feed(reply, asyncio.get_running_loop().time())
+        if actions:
+            self._push(actions)
+        elif self._wakeup is not None:
+            self._arm()  # maybe a nearer wake-up time (a resend's grace)
+        return True
 
     def _observe(self, line: str, reply: mp.Reply) -> None:
         """Status and events from one firmware line: temperatures, messages, fatal errors."""
@@ -197,11 +216,11 @@ class MarlinDriver(SerialDriver):
 
     # ------------------------------------------------------------------ one command
 
-    async def _send_line(self, number: int, command: str) -> None:
+    async def _send_line(self, number: int) -> None:
         """The one place a numbered line is written to the firmware (resends included)."""
         assert self.link is not None
         self.sent_lines += 1
-        await self.link.write((mp.numbered(number, command) + "\n").encode())
+        await self.link.write(self.flow.encoded(number))
 
     async def _command(self, command: str, *, number: int | None = None) -> None:
         """Send one command and return once the firmware has acknowledged it (resends in between)."""
@@ -212,7 +231,7 @@ class MarlinDriver(SerialDriver):
             await self._drain(loop)  # the job's lines in flight first
             self._actions.clear()
             write = self.flow.submit(command, loop.time(), number=number)
-            await self._send_line(write.number, write.command)
+            await self._send_line(write.number)
             await self._drain(loop)
         except BaseException:
             self.flow.abandon()
@@ -231,7 +250,7 @@ class MarlinDriver(SerialDriver):
             else:
                 self._actions.clear()
                 write = self.flow.submit(command, loop.time())
-            await self._send_line(write.number, write.command)
+            await self._send_line(write.number)
         except BaseException:
             self.flow.abandon()
             raise
@@ -244,7 +263,7 @@ class MarlinDriver(SerialDriver):
     async def _carry_out(self, actions: list[Action]) -> None:
         for action in actions:
             if isinstance(action, Write):
-                await self._send_line(action.number, action.command)
+                await self._send_line(action.number)
             elif isinstance(action, Done):
                 return
             elif not isinstance(action, Acked):
@@ -254,20 +273,36 @@ class MarlinDriver(SerialDriver):
         """Wait for the flow's next decision: a firmware line (via `_push`) or its own deadline."""
         while not self._actions:
             future: asyncio.Future[None] = loop.create_future()
-            wake_at = self._armed_at = self.flow.wake_at()
-            timer = loop.call_at(wake_at, _wake, future) if wake_at is not None else None
             self._wakeup = future
+            self._arm()
             try:
                 await future
             finally:
                 self._wakeup = None
-                if timer is not None:
-                    timer.cancel()
-            if not self._actions:
+            if not self._actions:  # the timer (maybe early: the deadline moved): `tick` knows
                 self._actions.extend(self.flow.tick(loop.time()))
         actions = list(self._actions)
         self._actions.clear()
         return actions
+
+    def _arm(self) -> None:
+        """The timer for the flow's deadline. Every `ok` moves the deadline later: the timer is left
+        where it is then (it fires, finds the deadline later and is set again), and only moved for a
+        nearer time, so a line costs no timer of its own."""
+        wake_at = self.flow.wake_at()
+        if wake_at is None:
+            return
+        timer = self._timer
+        if timer is not None and timer.when() <= wake_at:
+            return
+        if timer is not None:
+            timer.cancel()
+        self._timer = asyncio.get_running_loop().call_at(wake_at, self._timer_fired)
+
+    def _timer_fired(self) -> None:
+        self._timer = None
+        if self._wakeup is not None:
+            _wake(self._wakeup)
 
     # ------------------------------------------------------------------ jobs
 

@@ -108,6 +108,8 @@ class LineFlow:
         self.long_timeout = max(ok_timeout, long_timeout)
         self.ok_grace, self.max_requests = ok_grace, max_requests
         self.history: dict[int, str] = {}
+        self._encoded: dict[int, bytes] = {}  # the bytes written for a line of the history, made once
+        self._next: tuple[int, str, bytes] | None = None  # the line `room` last measured, for `send_ahead`
         self.top = 0  # last submitted line number
         self.acked = 0  # the firmware has confirmed every line up to this one
         self.sending: int | None = None  # the line on the wire, awaiting its `ok`
@@ -135,11 +137,11 @@ class LineFlow:
             raise RuntimeError("a line is still in flight")
         if number is not None:
             self.history.clear()
+            self._encoded.clear()
             self.top, self.acked, self._best = number, number - 1, number - 1
         else:
             self.top += 1
-        self.history[self.top] = command
-        self.history.pop(self.top - self.history_size, None)
+        self._remember(command)
         self._timed_out, self._requests = None, 0
         self._owed = self._stale = 0
         return self._write(self.top, now, again=False)
@@ -165,17 +167,35 @@ class LineFlow:
             or self._waited != self.ok_timeout
         ):
             return False
-        in_flight = sum(len(numbered(n, self.history[n])) + 1 for n in (self.sending, *self.ahead))
-        return in_flight + len(numbered(self.top + 1, command)) + 1 <= self.rx_buffer
+        in_flight = len(self.encoded(self.sending)) + sum(len(self.encoded(n)) for n in self.ahead)
+        data = encode(self.top + 1, command)
+        self._next = (self.top + 1, command, data)
+        return in_flight + len(data) <= self.rx_buffer
 
     def send_ahead(self, command: str) -> Write:
         """The next line, written while earlier ones wait for their `ok` (check `room` first)."""
         self.top += 1
-        self.history[self.top] = command
-        self.history.pop(self.top - self.history_size, None)
+        self._remember(command)
         self.ahead.append(self.top)
         self.deepest = max(self.deepest, len(self.ahead) + 1)
         return Write(self.top, command)
+
+    def encoded(self, number: int) -> bytes:
+        """The bytes to write for line `number` of the history: `N<n> <command>*<checksum>\\n`."""
+        data = self._encoded.get(number)
+        if data is None:
+            data = self._encoded[number] = encode(number, self.history[number])
+        return data
+
+    def _remember(self, command: str) -> None:
+        """Line `top` is `command`, kept for resends; the oldest line leaves the history."""
+        top, old = self.top, self.top - self.history_size
+        self.history[top] = command
+        self.history.pop(old, None)
+        self._encoded.pop(old, None)
+        if self._next is not None and self._next[0] == top and self._next[1] == command:
+            self._encoded[top] = self._next[2]  # measured by `room` already
+        self._next = None
 
     def abandon(self) -> None:
         """Forget the lines in flight (the job failed or was given up)."""
@@ -229,7 +249,11 @@ class LineFlow:
             return [Failed(reply.fatal.code, reply.fatal.reason)]
         if kind is ReplyKind.START:  # the firmware (re)booted: fine while numbering starts, fatal after
             if self.top == 0 and self.sending == 0:
-                return [self._write(0, now, again=True)]  # M110 was sent while it booted (DTR reset)
+                # M110 was sent while it booted (DTR reset) and is lost, or `start` was already
+                # waiting when the port opened and M110's `ok` follows: written again (by `tick`)
+                # only if no `ok` comes within `ok_grace`, as two `ok`s would acknowledge line 1 too
+                self._timed_out, self.deadline = None, now + self.ok_grace
+                return []
             return [_reset()]
         if self._pending is not None:
             return self._while_pending(reply, now)
@@ -382,6 +406,11 @@ class LineFlow:
         if again:
             self.resends += 1
         return Write(number, command, again)
+
+
+def encode(number: int, command: str) -> bytes:
+    """The line as written to the firmware; non-ASCII characters go out as `?`, as they are checksummed."""
+    return (numbered(number, command) + "\n").encode("ascii", errors="replace")
 
 
 def _word(command: str) -> str:

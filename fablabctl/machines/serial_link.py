@@ -42,6 +42,10 @@ class SerialLink:
                 )
             ) from None
         self._closing.clear()
+        self._start_reading(loop)
+
+    def _start_reading(self, loop: asyncio.AbstractEventLoop) -> None:
+        """A thread reads the port and hands lines to `loop` (`marlin_link` reads in the loop itself)."""
         self._thread = threading.Thread(
             target=self._read, args=(loop,), daemon=True, name=f"serial {self.port}"
         )
@@ -126,6 +130,7 @@ class SerialDriver(Driver):
     """What the Marlin and Grbl drivers share: open the link, read it in a task, shake hands in time."""
 
     firmware = "firmware"
+    link_type: type[SerialLink] = SerialLink
 
     def __init__(self, port: str, baud: int, connect_timeout: float) -> None:
         super().__init__()
@@ -134,7 +139,7 @@ class SerialDriver(Driver):
         self._reader: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
-        self.link = SerialLink(self.port, self.baud)
+        self.link = self.link_type(self.port, self.baud)
         await self.link.open()
         self._reader = asyncio.create_task(self._read_loop(), name=f"{self.kind} reader {self.port}")
         try:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from fablabctl.machines.marlin_protocol import classify
-from fablabctl.machines.marlin_stream import Acked, Action, Done, Failed, LineFlow, Write
+from fablabctl.machines.marlin_protocol import classify, parse_numbered
+from fablabctl.machines.marlin_stream import Acked, Action, Done, Failed, LineFlow, Write, encode
 
 TIMEOUT = 2.0
 
@@ -218,8 +218,21 @@ def test_a_firmware_booting_during_the_handshake_gets_m110_again() -> None:
     flow = LineFlow(ok_timeout=TIMEOUT)
     fw = Firmware(flow)
     assert flow.submit("M110 N0", fw.now, number=0) == Write(0, "M110 N0")
-    assert fw.says("start") == [Write(0, "M110 N0", again=True)]
+    assert fw.says("start") == []
+    assert fw.later(0.2) == [Write(0, "M110 N0", again=True)]  # no `ok` came: M110 was lost
     assert fw.says("echo:Marlin 2.1.2.1", "ok") == [Done(0)]
+
+
+def test_a_start_already_waiting_when_the_port_opened_is_followed_by_m110s_ok() -> None:
+    """`start` read after M110 went out, then M110's own `ok`: one M110 ran, and line 1 is not
+    acknowledged by a second `ok` (it was: the capabilities of M115 were then lost)."""
+    flow = LineFlow(ok_timeout=TIMEOUT)
+    fw = Firmware(flow)
+    flow.submit("M110 N0", fw.now, number=0)
+    assert fw.says("start", "echo:Marlin 2.1.2.1", "ok") == [Done(0)]
+    assert flow.submit("M115", fw.now) == Write(1, "M115")
+    assert fw.later(0.2) == []
+    assert fw.says("FIRMWARE_NAME:Marlin", "ok") == [Done(1)]
 
 
 def test_one_line_at_a_time() -> None:
@@ -281,3 +294,12 @@ def test_a_line_lost_with_others_in_flight_is_asked_for_by_the_firmware() -> Non
     assert fw.later(0.2) == [Write(5, "G1 X5", again=True)]
     assert fw.says("ok") == [Write(6, "G1 X6", again=True)]
     assert fw.says("ok") == [Done(6)]
+
+
+def test_a_line_goes_out_as_the_bytes_its_checksum_covers() -> None:
+    """A character outside ASCII is checksummed as `?`: it goes out as `?` too, or the firmware
+    would refuse the line again and again."""
+    data = encode(7, "M117 Café")
+    assert data.startswith(b"N7 M117 Caf?*") and data.endswith(b"\n")
+    parsed = parse_numbered(data.decode("ascii").strip())
+    assert parsed is not None and parsed[2]  # the checksum matches the bytes sent

@@ -4,7 +4,9 @@ capabilities, and injectable faults worded like the real firmwares (see `marlin_
 
 Like the real board, it has a receive buffer of `rx_buffer` bytes (Marlin's RX_BUFFER_SIZE, 128 by
 default): bytes that arrive while it is full are lost, as a UART's interrupt handler drops them
-(`overflowed_bytes` counts them); a host that sends more than the firmware can hold loses lines."""
+(`overflowed_bytes` counts them); a host that sends more than the firmware can hold loses lines.
+With `bytes_per_s`, a `SerialWire` paces both directions like a real UART (full duplex): bytes reach
+the receive buffer at the link's pace while the firmware works, and replies leave at that pace."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from collections import Counter
 from fablabctl.machines.marlin_protocol import checksum
 from fablabctl.machines.sim.base import PtySimulator
 from fablabctl.machines.sim.marlin_faults import DIALECTS, FATAL_LINES, KILLED, MarlinFaults
+from fablabctl.machines.sim.serial_wire import SerialWire
 
 FIRMWARE = "Marlin 2.1.2.1 (fablabctl simulator)"
 PARAM = re.compile(r"([A-Z])(-?\d+(?:\.\d+)?)")
@@ -56,7 +59,8 @@ class MarlinSimulator(PtySimulator):
         self.busy_interval_s = busy_interval_s
         self.rx_buffer = rx_buffer
         self.overflowed_bytes = 0
-        super().__init__(bytes_per_s)
+        super().__init__(None)  # the pty does not pace: `self.wire` does, both ways at once
+        self.wire = SerialWire(self.pty, bytes_per_s) if bytes_per_s else None
         self.executed: list[str] = []
         self.numbered: list[tuple[int, str]] = []
         self.received: Counter[int] = Counter()  # arrivals per line number, resends included
@@ -79,12 +83,32 @@ class MarlinSimulator(PtySimulator):
     # ------------------------------------------------------------------ I/O loop
 
     def _send(self, text: str) -> None:
-        self.pty.write((text + "\n").encode())
+        if self.wire is not None:
+            self.wire.send((text + "\n").encode())
+        else:
+            self.pty.write((text + "\n").encode())
+
+    def stop(self) -> None:
+        super().stop()
+        if self.wire is not None:
+            self.wire.close()
+
+    def _receive(self) -> bytes:
+        """The bytes that reached the firmware since last time (at the link's pace with a wire)."""
+        wire = self.wire
+        if wire is None:
+            return self.pty.read(0.02)
+        next_line = wire.next_line_at()
+        wait = 0.02 if next_line is None else min(0.02, max(0.0, next_line - time.monotonic()))
+        chunk = self.pty.read(wait)
+        now = time.monotonic()
+        wire.receive(chunk, now)
+        return wire.arrived(now)
 
     def _run(self) -> None:
         buffer = b""
         while not self._stop.is_set() and not self.pty.closed.is_set():
-            chunk = self.pty.read(0.02)
+            chunk = self._receive()
             self._tick()
             if not chunk:
                 self._idle()
