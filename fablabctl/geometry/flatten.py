@@ -50,6 +50,8 @@ SILENT = frozenset({"POINT", "DIMENSION", "VIEWPORT", "LEADER", "MLEADER", "SEQE
 UNSUPPORTED = frozenset({"3DSOLID", "MESH", "IMAGE", "REGION", "BODY", "SURFACE", "3DFACE", "WIPEOUT"})
 FILLS = frozenset({"HATCH", "SOLID", "TRACE", "MPOLYGON"})
 BYBLOCK, BYLAYER = 0, 256
+NOT_FINITE = "NaN/inf coordinates"
+ZERO_LENGTH = "zero-length / longueur nulle"
 ZERO_MM = 1e-6
 # what ezdxf raises on damaged entities of an untrusted file (DXFError covers its attribute errors)
 DAMAGE = (
@@ -145,18 +147,16 @@ class Flattener:
     def run(self, entities: Any) -> Flattened:
         self._walk(entities, None)
         flat = self._batch.flatten(self.to_mm, ZERO_MM)
-        polylines, skipped = self.result.polylines, self.result.skipped
+        polylines = self.result.polylines
         for part in self._parts:
             if isinstance(part, Polyline):
                 polylines.append(part)
                 continue
             points, closed, problem = flat[part.item]
-            layer, colour, handle, op = part.meta
-            if problem:  # as `_checked` says it
-                kind = "NaN/inf coordinates" if problem == "nan" else "zero-length / longueur nulle"
-                skipped.append(Skipped(kind, handle, layer, op))
+            if problem:  # as `_add` says it
+                self._skip(NOT_FINITE if problem == "nan" else ZERO_LENGTH, part.meta)
             else:
-                polylines.append(Polyline(points, closed and len(points) >= 3, layer, colour, handle, op))
+                polylines.append(Polyline(points, closed and len(points) >= 3, *part.meta))
         self._parts = []
         return self.result
 
@@ -258,9 +258,9 @@ class Flattener:
             s, e = entity.dxf.start, entity.dxf.end
             sx, sy, ex, ey = s.x * scale, s.y * scale, e.x * scale, e.y * scale
             if not all(map(math.isfinite, (sx, sy, ex, ey))):
-                self.result.skipped.append(Skipped("NaN/inf coordinates", handle, layer, op))
+                self._skip(NOT_FINITE, (layer, colour, handle, op))
             elif abs(ex - sx) < ZERO_MM and abs(ey - sy) < ZERO_MM:
-                self.result.skipped.append(Skipped("zero-length / longueur nulle", handle, layer, op))
+                self._skip(ZERO_LENGTH, (layer, colour, handle, op))
             else:
                 points = np.array(((sx, sy), (ex, ey)), dtype=np.float64)
                 self._parts.append(Polyline(points, False, layer, colour, handle, op))
@@ -279,7 +279,7 @@ class Flattener:
         # sub_paths() copies every path: only a multi-path (a POLYLINE with gaps...) needs it
         distance = path_chord_distance(path, scale)
         if distance is None:
-            self.result.skipped.append(Skipped("NaN/inf coordinates", handle, layer, op))
+            self._skip(NOT_FINITE, meta)
             return
         for sub in path.sub_paths() if path.has_sub_paths else (path,):
             flat = np.array(
@@ -295,7 +295,7 @@ class Flattener:
         radius, centre = abs(float(entity.dxf.radius)), entity.dxf.center
         distance = chord_distance(2 * radius, max(abs(centre.x), abs(centre.y)) + radius, self.to_mm)
         if distance is None:
-            self.result.skipped.append(Skipped("NaN/inf coordinates", meta[2], meta[0], meta[3]))
+            self._skip(NOT_FINITE, meta)
             return
         if not _flat_ocs(entity):  # mirrored or tilted: one at a time
             flat, closed = arc_points(entity, kind, distance=distance)
@@ -321,7 +321,7 @@ class Flattener:
             extent = float(np.ptp(points, axis=0).max()) * (1.0 + float(np.abs(values[:, 4]).max()))
             distance = chord_distance(extent, float(np.abs(points).max()) + extent, self.to_mm)
             if distance is None:
-                self.result.skipped.append(Skipped("NaN/inf coordinates", meta[2], meta[0], meta[3]))
+                self._skip(NOT_FINITE, meta)
                 return
             self._parts.append(_Later(self._batch.add_polyline(points, values[:, 4], closed, distance), meta))
             return
@@ -340,12 +340,9 @@ class Flattener:
         ).reshape(-1, 4, 2)
         if not len(controls):
             return False
-        low, high = controls.min(axis=(0, 1)).tolist(), controls.max(axis=(0, 1)).tolist()  # NaN carries
-        finite = all(map(math.isfinite, (*low, *high)))
-        extent = max(high[0] - low[0], high[1] - low[1]) if finite else math.nan
-        distance = chord_distance(extent, max(map(abs, (*low, *high))), self.to_mm)
+        distance = points_chord_distance(controls.reshape(-1, 2), self.to_mm)
         if distance is None:
-            self.result.skipped.append(Skipped("NaN/inf coordinates", meta[2], meta[0], meta[3]))
+            self._skip(NOT_FINITE, meta)
             return True
         closed = _is_closed_entity(entity, "SPLINE")
         self._parts.append(_Later(self._batch.add_beziers(controls, closed, distance), meta))
@@ -354,24 +351,21 @@ class Flattener:
     def _add(
         self, points: NDArray[np.float64], closed: bool, layer: str, colour: int, handle: str, op: Operation
     ) -> None:
-        poly = self._checked(points, closed, layer, colour, handle, op)
-        if poly is not None:
-            self._parts.append(poly)
-
-    def _checked(
-        self, points: NDArray[np.float64], closed: bool, layer: str, colour: int, handle: str, op: Operation
-    ) -> Polyline | None:
-        """The polyline, or None (NaN/inf and dots reported as skipped; fewer than 2 points dropped)."""
+        """Keep the polyline in drawing order; NaN/inf and dots are reported as skipped, fewer than
+        2 points dropped."""
         if len(points) < 2:
-            return None
+            return
         low, high = points.min(axis=0).tolist(), points.max(axis=0).tolist()  # NaN and inf carry through
         if not all(map(math.isfinite, (*low, *high))):
-            self.result.skipped.append(Skipped("NaN/inf coordinates", handle, layer, op))
-            return None
-        if max(high[0] - low[0], high[1] - low[1]) < ZERO_MM:  # a dot: the laser would only burn a pit
-            self.result.skipped.append(Skipped("zero-length / longueur nulle", handle, layer, op))
-            return None
-        return Polyline(points, closed and len(points) >= 3, layer, colour, handle, op)
+            self._skip(NOT_FINITE, (layer, colour, handle, op))
+        elif max(high[0] - low[0], high[1] - low[1]) < ZERO_MM:  # a dot: the laser would only burn a pit
+            self._skip(ZERO_LENGTH, (layer, colour, handle, op))
+        else:
+            self._parts.append(Polyline(points, closed and len(points) >= 3, layer, colour, handle, op))
+
+    def _skip(self, kind: str, meta: tuple[str, int, str, Operation]) -> None:
+        layer, _colour, handle, op = meta
+        self.result.skipped.append(Skipped(kind, handle, layer, op))
 
 
 def chord_distance(extent: float, magnitude: float, to_mm: float) -> float | None:
@@ -382,15 +376,20 @@ def chord_distance(extent: float, magnitude: float, to_mm: float) -> float | Non
     return max(FLATTEN_MM / to_mm, extent * RELATIVE_CHORD, magnitude * RELATIVE_POSITION)
 
 
-def path_chord_distance(path: Any, to_mm: float) -> float | None:
-    """`chord_distance` for an ezdxf Path, from its control points (they enclose the curve)."""
-    vertices = np.array([(v.x, v.y) for v in path.control_vertices()], dtype=np.float64).reshape(-1, 2)
-    if not len(vertices):
+def points_chord_distance(controls: NDArray[np.float64], to_mm: float) -> float | None:
+    """`chord_distance` for a curve inside these control points ((n, 2); they enclose the curve)."""
+    if not len(controls):
         return FLATTEN_MM / to_mm
-    with np.errstate(all="ignore"):
-        extent = float(np.ptp(vertices, axis=0).max())
-        magnitude = float(np.abs(vertices).max())
+    with np.errstate(all="ignore"):  # NaN and inf carry through to chord_distance's None
+        extent = float(np.ptp(controls, axis=0).max())
+        magnitude = float(np.abs(controls).max())
     return chord_distance(extent, magnitude, to_mm)
+
+
+def path_chord_distance(path: Any, to_mm: float) -> float | None:
+    """`chord_distance` for an ezdxf Path, from its control points."""
+    vertices = np.array([(v.x, v.y) for v in path.control_vertices()], dtype=np.float64).reshape(-1, 2)
+    return points_chord_distance(vertices, to_mm)
 
 
 def _flat_ocs(entity: Any) -> bool:
