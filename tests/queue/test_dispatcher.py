@@ -93,8 +93,9 @@ def test_pause_and_resume(lab: Lab, tmp_path: Path) -> None:
     seen: list[str] = []
 
     def drive() -> None:
-        state = lab.job(job_id).state
-        if state == "running" and "paused" not in seen and lab.job(job_id).requested_action is None:
+        job = lab.job(job_id)  # state and request read together: two reads could straddle the pause
+        state = job.state
+        if state == "running" and "paused" not in seen and job.requested_action is None:
             lab.call("trainer", "POST", f"/jobs/{job_id}/pause")
         if state == "paused" and "paused" not in seen:
             seen.append("paused")
