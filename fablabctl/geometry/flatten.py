@@ -5,7 +5,7 @@ A chord never strays more than 0.02 mm (`FLATTEN_MM`) from the true curve, well 
 only read during the walk and flattened together at its end (`curve_batch`: arcs on the true circle,
 a few numpy passes for the whole drawing); ELLIPSEs, POLYLINEs, rational or non-cubic SPLINEs and
 tilted arcs go through `ezdxf.path.make_path` one at a time. Only absurdly large curves get a coarser,
-relative tolerance (`chord_distance`), so that a hostile file cannot ask for billions of points.
+relative tolerance (`chord.chord_distance`), so that a hostile file cannot ask for billions of points.
 LINEs and bulge-free LWPOLYLINEs are read directly.
 
 Blocks: INSERTs are expanded with `virtual_entities()` (MINSERT arrays through `multi_insert()`),
@@ -27,21 +27,16 @@ from ezdxf.math import arc_angle_span_deg
 from numpy.typing import NDArray
 
 from fablabctl.geometry.arcs import MIN_RADIUS, MIN_SPAN, arc_points
+from fablabctl.geometry.chord import chord_distance, path_chord_distance, points_chord_distance
 from fablabctl.geometry.curve_batch import CurveBatch
+from fablabctl.geometry.hatch import hatch_scanlines
 from fablabctl.geometry.operations import LayerRules, Operation
 
 log = logging.getLogger(__name__)
 
-FLATTEN_MM = 0.02
 # ezdxf turns arcs into cubic Béziers before flattening: with its default (4 per full circle) a
 # 200 mm radius strays 0.054 mm off the true circle; 16 per circle keeps that below 0.0001 mm
 BEZIERS_PER_CIRCLE = 16
-# a chord may also stray one millionth of the curve's size, and a billionth of its distance from the
-# origin (float rounding there is bigger than 0.02 mm and flattening would never end): an absurd curve
-# (radius 1e15, a hostile or unit-confused file) gets a few thousand points instead of billions, and
-# any curve that fits a laser bed keeps the 0.02 mm
-RELATIVE_CHORD = 1e-6
-RELATIVE_POSITION = 1e-9
 CURVES = frozenset({"LINE", "LWPOLYLINE", "POLYLINE", "ARC", "CIRCLE", "ELLIPSE", "SPLINE"})
 TEXTS = frozenset({"TEXT", "MTEXT", "ATTRIB"})
 # annotations that carry no cutting intent; never reported
@@ -241,7 +236,6 @@ class Flattener:
         self.result.skipped.append(Skipped(damaged, handle, layer, Operation.CUT))
 
     def _fill(self, hatch: Any, layer: str, colour: int, handle: str, op: Operation) -> None:
-        from fablabctl.geometry.hatch import hatch_scanlines  # hatch imports path_chord_distance from here
 
         try:
             lines = hatch_scanlines(hatch, self.to_mm)
@@ -366,30 +360,6 @@ class Flattener:
     def _skip(self, kind: str, meta: tuple[str, int, str, Operation]) -> None:
         layer, _colour, handle, op = meta
         self.result.skipped.append(Skipped(kind, handle, layer, op))
-
-
-def chord_distance(extent: float, magnitude: float, to_mm: float) -> float | None:
-    """How far (drawing units) a chord may stray from a curve `extent` across whose farthest point is
-    `magnitude` from the origin; None when those are not finite numbers (flattening would not end)."""
-    if not (math.isfinite(extent) and math.isfinite(magnitude)):
-        return None
-    return max(FLATTEN_MM / to_mm, extent * RELATIVE_CHORD, magnitude * RELATIVE_POSITION)
-
-
-def points_chord_distance(controls: NDArray[np.float64], to_mm: float) -> float | None:
-    """`chord_distance` for a curve inside these control points ((n, 2); they enclose the curve)."""
-    if not len(controls):
-        return FLATTEN_MM / to_mm
-    with np.errstate(all="ignore"):  # NaN and inf carry through to chord_distance's None
-        extent = float(np.ptp(controls, axis=0).max())
-        magnitude = float(np.abs(controls).max())
-    return chord_distance(extent, magnitude, to_mm)
-
-
-def path_chord_distance(path: Any, to_mm: float) -> float | None:
-    """`chord_distance` for an ezdxf Path, from its control points."""
-    vertices = np.array([(v.x, v.y) for v in path.control_vertices()], dtype=np.float64).reshape(-1, 2)
-    return points_chord_distance(vertices, to_mm)
 
 
 def _flat_ocs(entity: Any) -> bool:

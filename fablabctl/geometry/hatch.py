@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from shapely.geometry import MultiLineString, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from fablabctl.geometry.flatten import path_chord_distance
+from fablabctl.geometry.chord import path_chord_distance
 
 HATCH_PITCH_MM = 0.2
 MAX_SCANLINES = 20_000  # a fill taller than 4 m at 0.2 mm is not an engraving

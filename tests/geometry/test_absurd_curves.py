@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from fablabctl.geometry import DxfLoadError, load_drawing
-from fablabctl.geometry.flatten import FLATTEN_MM, chord_distance
+from fablabctl.geometry.chord import FLATTEN_MM, chord_distance
 from fablabctl.validation.limits import ValidationLimits
 
 CEILING = 2 * 1024**3

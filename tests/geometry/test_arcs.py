@@ -12,7 +12,8 @@ import numpy as np
 import shapely
 
 from fablabctl.geometry.arcs import arc_points
-from fablabctl.geometry.flatten import FLATTEN_MM, Flattener, Polyline
+from fablabctl.geometry.chord import FLATTEN_MM
+from fablabctl.geometry.flatten import Flattener, Polyline
 from fablabctl.geometry.operations import default_rules
 
 SLACK = 1e-6  # float rounding on curves up to 2 m across

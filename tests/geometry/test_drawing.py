@@ -12,7 +12,7 @@ import pytest
 from shapely.geometry import Polygon
 
 from fablabctl.geometry import DxfLoadError, LayerRules, Operation, load_drawing
-from fablabctl.geometry.flatten import FLATTEN_MM
+from fablabctl.geometry.chord import FLATTEN_MM
 from fablabctl.geometry.hatch import HATCH_PITCH_MM
 from fablabctl.validation.limits import ValidationLimits
 
