@@ -104,7 +104,7 @@ def _growth_row(measured: dict[int, dict[str, Run]]) -> Row:
 def dxf_rows(folder: Path, quick: bool) -> list[Row]:
     import ezdxf
 
-    from fablabctl.validation.limits import ValidationLimits
+    from fablabctl.file_limits import ValidationLimits
     from fablabctl.validation.validate import validate_file
 
     limits = ValidationLimits(max_file_bytes=1 << 31)

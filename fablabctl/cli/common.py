@@ -146,7 +146,7 @@ def _print_records(title: str, headers: Sequence[str], cells: Sequence[Sequence[
 
 def machine_spec_or_die(name: str) -> MachineSpec:
     """The spec of a machine of this server's database, or a one-line error (exit 2)."""
-    from fablabctl.db.machines_repo import machine_spec_by_name
+    from fablabctl.cli.machine_spec import machine_spec_by_name  # opens the database: only when asked
 
     try:
         spec = machine_spec_by_name(name)

@@ -16,9 +16,9 @@ from rich.markup import escape
 
 from fablabctl.cli.common import current_lang, die, machine_spec_or_die
 from fablabctl.config import SettingsError, load_settings
+from fablabctl.file_limits import limits_from
 from fablabctl.i18n import Lang, Text
 from fablabctl.specs import DEFAULT_LASER, DEFAULT_PRINTER, MachineSpec, parse_bed
-from fablabctl.validation.limits import limits_from
 from fablabctl.validation.report import Report, Severity
 from fablabctl.validation.validate import unreadable, validate_file
 

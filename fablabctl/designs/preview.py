@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from fablabctl.file_limits import ValidationLimits
 from fablabctl.specs import DEFAULT_LASER, DEFAULT_PRINTER, MachineSpec
-from fablabctl.validation.limits import ValidationLimits
 from fablabctl.validation.report import Report
 
 MAX_EDGES = 20_000

@@ -14,10 +14,10 @@ from fablabctl.db.models import Design, DesignFile, User
 from fablabctl.designs.schemas import DesignOut
 from fablabctl.designs.storage import path_for, store_stream
 from fablabctl.errors import Conflict, Invalid, TooLarge, not_found
+from fablabctl.file_limits import ValidationLimits
 from fablabctl.i18n import Lang, Text
 from fablabctl.people.roles import Role, role_of
 from fablabctl.specs import MachineSpec
-from fablabctl.validation.limits import ValidationLimits
 from fablabctl.validation.report import Report
 
 MAX_FILENAME = 255

@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from fablabctl.file_limits import ValidationLimits
 from fablabctl.geometry.contours import Contour, chain, nest
 from fablabctl.geometry.dxf_read import DxfLoadError, Opened, Units, open_dxf
 from fablabctl.geometry.flatten import BlockProblem, Flattener, Polyline, Skipped, TooManyEntities
 from fablabctl.geometry.gc_pause import gc_paused
 from fablabctl.geometry.operations import LayerRules, Operation, default_rules
-from fablabctl.validation.limits import ValidationLimits
 
 TEXTS = frozenset({"TEXT", "MTEXT", "ATTRIB"})
 

@@ -12,13 +12,13 @@ from fablabctl import audit
 from fablabctl.db.models import Cohort, Enrolment, Job, User
 from fablabctl.designs.service import upload_design
 from fablabctl.errors import Conflict, Invalid, not_found
+from fablabctl.file_limits import ValidationLimits
 from fablabctl.i18n import Text
 from fablabctl.people.roles import TEACHING, require
 from fablabctl.queue.catalogue import CatalogueError, Project, load_catalogue, project_parts
 from fablabctl.queue.jobs import submit_job
 from fablabctl.queue.schemas import JobSubmit
 from fablabctl.specs import MachineSpec
-from fablabctl.validation.limits import ValidationLimits
 
 
 def catalogue(jobs_dir: Path) -> dict[str, Project]:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fablabctl.file_limits import ValidationLimits
 from fablabctl.geometry.contours import Contour
 from fablabctl.geometry.drawing import Extents, LoadedDrawing, load_drawing
 from fablabctl.geometry.dxf_read import DxfLoadError
@@ -28,7 +29,6 @@ from fablabctl.toolpath.laser_order import Path2D, compensate_kerf, file_order, 
 from fablabctl.toolpath.materials import Material
 from fablabctl.toolpath.materials import material as find_material
 from fablabctl.toolpath.result import ToolpathError, ToolpathResult
-from fablabctl.validation.limits import ValidationLimits
 
 log = logging.getLogger(__name__)
 MAX_KERF_MM = 2.0

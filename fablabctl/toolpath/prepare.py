@@ -11,11 +11,11 @@ import hashlib
 import shutil
 from pathlib import Path
 
+from fablabctl.file_limits import ValidationLimits
 from fablabctl.files import written_aside
 from fablabctl.specs import MachineSpec
 from fablabctl.toolpath.result import ToolpathError, ToolpathResult
 from fablabctl.validation.gcode import validate_gcode
-from fablabctl.validation.limits import ValidationLimits
 from fablabctl.validation.sniff import detect_type, family
 
 

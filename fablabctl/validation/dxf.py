@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from fablabctl.file_limits import ValidationLimits
 from fablabctl.geometry.drawing import LoadedDrawing, load_drawing
 from fablabctl.geometry.dxf_read import DxfLoadError
 from fablabctl.geometry.flatten import Skipped
@@ -19,7 +20,6 @@ from fablabctl.geometry.operations import LayerRules
 from fablabctl.i18n import Text
 from fablabctl.specs import DEFAULT_LASER, MachineSpec
 from fablabctl.validation.dxf_shapes import shape_findings
-from fablabctl.validation.limits import ValidationLimits
 from fablabctl.validation.report import Finding, Report, Severity
 
 E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO

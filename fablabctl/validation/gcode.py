@@ -15,11 +15,11 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fablabctl.file_limits import ValidationLimits
 from fablabctl.i18n import Text
 from fablabctl.specs import MachineSpec
 from fablabctl.validation.gcode_parse import BinaryContent, Command, TooManyLines, read_lines
 from fablabctl.validation.gcode_policy import LinePolicy, Refusal
-from fablabctl.validation.limits import ValidationLimits
 from fablabctl.validation.report import Finding, Report, Severity
 
 E, W = Severity.ERROR, Severity.WARNING

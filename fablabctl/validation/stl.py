@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from fablabctl.file_limits import ValidationLimits
 from fablabctl.specs import MachineSpec
-from fablabctl.validation.limits import ValidationLimits
 from fablabctl.validation.report import Report
 from fablabctl.validation.stl_fit import check_printability, check_size
 from fablabctl.validation.stl_load import load_mesh, read_mesh

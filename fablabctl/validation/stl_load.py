@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from fablabctl.file_limits import ValidationLimits
 from fablabctl.i18n import Text
-from fablabctl.validation.limits import ValidationLimits
 from fablabctl.validation.report import Finding, Report, Severity
 from fablabctl.validation.stl_mesh import Mesh
 from fablabctl.validation.stl_parse import StlParseError, read_stl

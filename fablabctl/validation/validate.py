@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from fablabctl.file_limits import ValidationLimits
 from fablabctl.i18n import Text
 from fablabctl.specs import DEFAULT_LASER, DEFAULT_PRINTER, MachineSpec
 from fablabctl.validation.gcode import validate_gcode
 from fablabctl.validation.gcode_parse import BinaryContent, TooManyLines, read_commands
-from fablabctl.validation.limits import ValidationLimits
 from fablabctl.validation.report import Finding, Report, Severity
 from fablabctl.validation.sniff import detect_type, family
 

@@ -19,9 +19,9 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry import Polygon
 
+from fablabctl.file_limits import ValidationLimits
 from fablabctl.geometry.drawing import load_drawing
 from fablabctl.geometry.operations import Operation
-from fablabctl.validation.limits import ValidationLimits
 
 logging.getLogger("ezdxf").setLevel(logging.ERROR)
 STEP = 0.25  # mm between samples across the joints

@@ -16,9 +16,9 @@ import ezdxf
 import numpy as np
 import pytest
 
+from fablabctl.file_limits import ValidationLimits
 from fablabctl.geometry import DxfLoadError, load_drawing
 from fablabctl.geometry.chord import FLATTEN_MM, chord_distance
-from fablabctl.validation.limits import ValidationLimits
 
 CEILING = 2 * 1024**3
 CHILD = """
@@ -26,7 +26,7 @@ import json, logging, sys
 from pathlib import Path
 logging.getLogger("ezdxf").setLevel(logging.CRITICAL)
 from fablabctl.geometry import load_drawing
-from fablabctl.validation.limits import ValidationLimits
+from fablabctl.file_limits import ValidationLimits
 drawing = load_drawing(Path(sys.argv[1]), limits=ValidationLimits())
 print(json.dumps({
     "points": [len(c.points) for c in drawing.contours],

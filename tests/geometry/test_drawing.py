@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from shapely.geometry import Polygon
 
+from fablabctl.file_limits import ValidationLimits
 from fablabctl.geometry import DxfLoadError, LayerRules, Operation, load_drawing
 from fablabctl.geometry.chord import FLATTEN_MM
 from fablabctl.geometry.hatch import HATCH_PITCH_MM
-from fablabctl.validation.limits import ValidationLimits
 
 CASES = Path(__file__).resolve().parents[1] / "validation" / "cases" / "dxf"
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "dxf"

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from fablabctl.file_limits import ValidationLimits
 from fablabctl.machines.base import EventKind, MachineRefused, MachineState
 from fablabctl.machines.factory import make_driver
 from fablabctl.machines.gate import REFUSED_CODE, PolicyGate
@@ -25,7 +26,6 @@ from fablabctl.machines.sim.marlin_sim import MarlinSimulator
 from fablabctl.queue.links import Links
 from fablabctl.specs import DEFAULT_LASER, DEFAULT_PRINTER, MachineSpec
 from fablabctl.validation.gcode import validate_gcode
-from fablabctl.validation.limits import ValidationLimits
 from tests.machines.helpers import gcode_file, run_job
 from tests.machines.octoprint_server import OctoPrintServer, running_octoprint
 

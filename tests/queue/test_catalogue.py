@@ -11,12 +11,12 @@ import pytest
 import shapely
 from shapely.geometry import Polygon
 
+from fablabctl.file_limits import ValidationLimits
 from fablabctl.geometry.drawing import load_drawing
 from fablabctl.geometry.joints import joint_depth
 from fablabctl.queue.catalogue import CatalogueError, load_catalogue, load_project, project_parts
 from fablabctl.specs import DEFAULT_LASER, DEFAULT_PRINTER
 from fablabctl.toolpath.materials import load_materials
-from fablabctl.validation.limits import ValidationLimits
 from fablabctl.validation.validate import validate_file
 from tests.geometry.assembly import joints, panel_shape, place_box
 from tests.queue.conftest import Lab

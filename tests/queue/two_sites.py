@@ -9,6 +9,7 @@ from fablabctl.config import Settings
 from fablabctl.db.engine import make_engine, make_session_factory, session_scope
 from fablabctl.db.migrate import upgrade
 from fablabctl.designs.service import upload_design
+from fablabctl.file_limits import ValidationLimits
 from fablabctl.fleet.schemas import MachineCreate
 from fablabctl.fleet.service import create_machine
 from fablabctl.people.roles import Role
@@ -16,7 +17,6 @@ from fablabctl.people.schemas import UserCreate
 from fablabctl.people.users import create_user
 from fablabctl.queue.jobs import approve_job, submit_job
 from fablabctl.queue.schemas import JobSubmit
-from fablabctl.validation.limits import ValidationLimits
 
 SITES = ("nord", "sud")
 

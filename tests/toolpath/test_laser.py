@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from shapely.geometry import Polygon
 
+from fablabctl.file_limits import ValidationLimits
 from fablabctl.geometry import Operation, load_drawing
 from fablabctl.geometry.placement import place
 from fablabctl.specs import DEFAULT_LASER, MachineSpec
@@ -18,7 +19,6 @@ from fablabctl.toolpath.laser import generate_framing, generate_laser_job
 from fablabctl.toolpath.materials import load_materials
 from fablabctl.toolpath.result import ToolpathError
 from fablabctl.validation.gcode import validate_gcode
-from fablabctl.validation.limits import ValidationLimits
 from tests.toolpath.test_laser_reader import parse
 
 CASES = Path(__file__).resolve().parents[1] / "validation" / "cases" / "dxf"

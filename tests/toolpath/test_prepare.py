@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from fablabctl.file_limits import ValidationLimits
 from fablabctl.specs import DEFAULT_LASER, DEFAULT_PRINTER
 from fablabctl.toolpath.materials import load_materials
 from fablabctl.toolpath.prepare import _checked, prepare_design
 from fablabctl.toolpath.result import ToolpathError
 from fablabctl.toolpath.slicer import slice_stl
-from fablabctl.validation.limits import ValidationLimits
 from tests.validation import cases
 
 ENV = {**os.environ, "COLUMNS": "200"}

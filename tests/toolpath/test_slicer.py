@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from fablabctl.file_limits import ValidationLimits
 from fablabctl.specs import DEFAULT_PRINTER, MachineSpec
 from fablabctl.toolpath.profiles import compose
 from fablabctl.toolpath.result import ToolpathError
 from fablabctl.toolpath.slicer import parse_duration, slice_stl
 from fablabctl.validation.gcode import validate_gcode
-from fablabctl.validation.limits import ValidationLimits
 from tests.validation import cases
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"

@@ -12,9 +12,9 @@ from typing import Any
 import ezdxf
 import pytest
 
+from fablabctl.file_limits import ValidationLimits
 from fablabctl.specs import DEFAULT_LASER, MachineSpec
 from fablabctl.validation.dxf import validate_dxf
-from fablabctl.validation.limits import ValidationLimits
 from fablabctl.validation.report import Report
 
 CASES = Path(__file__).resolve().parent / "cases" / "dxf"

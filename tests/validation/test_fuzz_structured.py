@@ -21,8 +21,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fablabctl.file_limits import ValidationLimits
 from fablabctl.specs import MachineSpec
-from fablabctl.validation.limits import ValidationLimits
 from fablabctl.validation.report import Report
 from fablabctl.validation.validate import validate_file
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from fablabctl.file_limits import ValidationLimits
 from fablabctl.specs import DEFAULT_LASER, DEFAULT_PRINTER
 from fablabctl.validation.gcode import validate_gcode
-from fablabctl.validation.limits import ValidationLimits
 from fablabctl.validation.validate import validate_file
 
 PRINT_OK = """; a small print

@@ -9,8 +9,8 @@ import ezdxf
 import numpy as np
 
 from fablabctl.designs.preview import dxf_view, stl_problems, stl_triangles
+from fablabctl.file_limits import ValidationLimits
 from fablabctl.specs import DEFAULT_LASER, DEFAULT_PRINTER
-from fablabctl.validation.limits import ValidationLimits
 from fablabctl.validation.validate import validate_file
 from tests.web.meshes import cube_stl
 

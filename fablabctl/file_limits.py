@@ -1,4 +1,4 @@
-"""Limits that keep validation of untrusted files bounded in memory and time."""
+"""Limits that keep work on an untrusted file (validation, preview, toolpath) bounded in memory and time."""
 
 from __future__ import annotations
 
