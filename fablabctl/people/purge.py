@@ -187,6 +187,7 @@ def _erase_person(session: Session, settings: Settings, user: User, report: Purg
         if shared is None:
             report.files_deleted += _delete_files(settings, design.sha256)
     for job in session.scalars(select(Job).where(Job.owner_id == user.id, Job.gcode_path.is_not(None))):
+        Path(str(job.gcode_path)).unlink(missing_ok=True)  # named after the design: job-42-<its name>.gcode
         job.gcode_path = None
 
 

@@ -67,6 +67,13 @@ def named_copy(prepared: Path, folder: Path, name: str) -> Path:
     return target
 
 
+def forget_named_copies(folder: Path, job_id: int) -> None:
+    """Remove the job's named G-code once it has ended: its name carries the design's file name, and
+    nothing reads it again (a re-print prepares anew from the content-addressed cache)."""
+    for path in folder.glob(f"job-{job_id}[-.]*"):
+        path.unlink(missing_ok=True)
+
+
 def _inputs(
     session: Session, job_id: int, machine_id: int, designs_dir: Path
 ) -> tuple[Path, MachineSpec, str, str]:
@@ -103,6 +110,11 @@ class JobRunner:
         self.follower = Follower(context, self.steps)
 
     async def run(self, job_id: int, machine_id: int, driver: Driver) -> Outcome:
+        outcome = await self._run(job_id, machine_id, driver)  # a shutdown (CancelledError) keeps the copy
+        await asyncio.to_thread(forget_named_copies, self.context.settings.cache_dir / "jobs", job_id)
+        return outcome
+
+    async def _run(self, job_id: int, machine_id: int, driver: Driver) -> Outcome:
         try:
             prepared = await self._prepare(job_id, machine_id)
             if prepared is None:
@@ -130,7 +142,9 @@ class JobRunner:
     async def follow(
         self, job_id: int, machine_id: int, driver: Driver, *, start: Path | None, paused: bool = False
     ) -> Outcome:
-        return await self.follower.follow(job_id, machine_id, driver, start=start, paused=paused)
+        outcome = await self.follower.follow(job_id, machine_id, driver, start=start, paused=paused)
+        await asyncio.to_thread(forget_named_copies, self.context.settings.cache_dir / "jobs", job_id)
+        return outcome
 
     async def _cancelled_before_start(self, job_id: int, machine_id: int) -> Outcome:
         outcome = Outcome(JobState.CANCELLED, CANCELLED_BEFORE_START)

@@ -137,6 +137,9 @@ def test_purge_leaves_no_personal_value(
         files = [db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-journal")]
         files += [p for p in settings.data_dir.rglob("*") if p.is_file()]
         assert raw_hits(files) == []
+        # nor in a file's name (a job's G-code is named after the design)
+        names = [p.name.lower() for p in settings.data_dir.rglob("*")]
+        assert [n for n in names if any(s.lower() in n for s in SECRETS)] == []
 
 
 def leftovers(session: object) -> list[str]:

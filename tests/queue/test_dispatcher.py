@@ -28,7 +28,10 @@ def test_a_gcode_job_runs_to_done_with_records(lab: Lab, tmp_path: Path) -> None
     assert states(lab, job_id) == ["submitted", "approved", "queued", "preparing", "running", "done"]
     job = lab.job(job_id)
     assert job.machine_id == machine and job.progress == 1.0 and job.machine_seconds > 0
-    assert job.estimates["duration_s"] > 0 and job.gcode_path
+    assert job.estimates["duration_s"] > 0 and Path(job.gcode_path).name == f"job-{job_id}-bracket.gcode"
+    # the copy named after the design goes once the job has ended (its name may carry a person's name)
+    lab.run_until(lambda: not Path(job.gcode_path).exists())
+    assert not list((lab.context.settings.cache_dir / "jobs").glob(f"job-{job_id}-*"))
     with session_scope(lab.context.sessions) as session:
         row = session.get(Machine, machine)
         assert row is not None and row.jobs_done == 1 and row.current_job_id is None and row.run_seconds > 0
