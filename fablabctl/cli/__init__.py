@@ -8,10 +8,12 @@ Each command group lives in its own module with a `register(app)` function, list
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Annotated, Literal
 
 import typer
 
+from fablabctl.cli import usage_errors
 from fablabctl.cli.common import GlobalOptions, choose_lang
 
 COMMAND_MODULES: tuple[str, ...] = (
@@ -70,4 +72,4 @@ _register_all()
 
 
 def main() -> None:
-    app()
+    sys.exit(usage_errors.run(app))
