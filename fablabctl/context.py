@@ -10,9 +10,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from fablabctl.config import Settings
+from fablabctl.event_bus import EventBus, bind
 from fablabctl.file_limits import ValidationLimits
 from fablabctl.people.ratelimit import LoginLimiter
-from fablabctl.queue.events import EventBus, bind
 
 
 @dataclass

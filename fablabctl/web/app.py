@@ -15,8 +15,9 @@ from fablabctl import __version__
 from fablabctl.config import Settings
 from fablabctl.context import ServiceContext
 from fablabctl.db.engine import WEB_THREADS, make_engine, make_session_factory, make_worker_engine
+from fablabctl.event_bus import EventBus, bind
 from fablabctl.people.ratelimit import LoginLimiter
-from fablabctl.queue.events import bind
+from fablabctl.queue.events import shape_errors
 from fablabctl.queue.job_list_cache import JobListCache
 from fablabctl.web.docs import install_docs
 from fablabctl.web.errors import ERROR_RESPONSES, install_error_handlers
@@ -42,6 +43,7 @@ def build_context(settings: Settings) -> ServiceContext:
         engine=engine,
         sessions=make_session_factory(engine),
         limiter=LoginLimiter(settings.login_attempts_per_minute),
+        bus=EventBus(check=shape_errors),
     )
 
 

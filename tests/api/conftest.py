@@ -11,10 +11,12 @@ from sqlalchemy.engine import Engine
 from fablabctl.config import Settings
 from fablabctl.context import ServiceContext
 from fablabctl.db.engine import make_session_factory, session_scope
+from fablabctl.event_bus import EventBus
 from fablabctl.people.ratelimit import LoginLimiter
 from fablabctl.people.roles import Role
 from fablabctl.people.schemas import UserCreate
 from fablabctl.people.users import create_user
+from fablabctl.queue.events import shape_errors
 from fablabctl.web.app import create_app
 
 PASSWORD = "correct horse battery"
@@ -34,6 +36,7 @@ def context(settings: Settings, engine: Engine) -> ServiceContext:
         engine=engine,
         sessions=make_session_factory(engine),
         limiter=LoginLimiter(settings.login_attempts_per_minute),
+        bus=EventBus(check=shape_errors),
     )
 
 

@@ -17,11 +17,13 @@ from fablabctl.config import Settings
 from fablabctl.context import ServiceContext
 from fablabctl.db.engine import make_session_factory, session_scope
 from fablabctl.db.models import Job
+from fablabctl.event_bus import EventBus
 from fablabctl.people.ratelimit import LoginLimiter
 from fablabctl.people.roles import Role
 from fablabctl.people.schemas import UserCreate
 from fablabctl.people.users import create_user
 from fablabctl.queue.dispatcher import Dispatcher
+from fablabctl.queue.events import shape_errors
 from fablabctl.web.app import create_app
 
 PASSWORD = "correct horse battery"
@@ -37,7 +39,11 @@ def lab_settings(settings: Settings) -> Settings:
 @pytest.fixture
 def lab(lab_settings: Settings, engine: Engine) -> Iterator[Lab]:
     context = ServiceContext(
-        settings=lab_settings, engine=engine, sessions=make_session_factory(engine), limiter=LoginLimiter(100)
+        settings=lab_settings,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        limiter=LoginLimiter(100),
+        bus=EventBus(check=shape_errors),
     )
     with session_scope(context.sessions) as session:
         for name, role in (

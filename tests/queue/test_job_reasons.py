@@ -19,10 +19,11 @@ from sqlalchemy import select
 from fablabctl.clock import utc_now
 from fablabctl.db.engine import session_scope
 from fablabctl.db.models import Job, JobEvent, Machine, User
+from fablabctl.event_bus import EventBus
 from fablabctl.queue import events
 from fablabctl.queue.blocked import update_blocked, why_blocked
 from fablabctl.queue.dispatcher import Dispatcher
-from fablabctl.queue.events import EventBus, shape_errors
+from fablabctl.queue.events import shape_errors
 from fablabctl.queue.reasons import render
 from fablabctl.queue.runner import job_file_name
 from fablabctl.queue.states import JobState
@@ -302,8 +303,8 @@ def test_progress_never_goes_back_and_survives_a_cancel(lab: Lab, tmp_path: Path
 
 
 def test_an_event_off_its_shape_is_reported(caplog: pytest.LogCaptureFixture) -> None:
-    bus = EventBus()
-    with caplog.at_level(logging.ERROR, logger="fablabctl.queue.events"):
+    bus = EventBus(check=shape_errors)
+    with caplog.at_level(logging.ERROR, logger="fablabctl.event_bus"):
         bus.publish(events.JOB_STATE, {"job_id": 1, "requested": "cancel"})
         bus.publish(events.MACHINE_STATE, events.machine_state(1, "idle", None))
     assert [r.getMessage() for r in caplog.records] == [
