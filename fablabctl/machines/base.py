@@ -95,6 +95,18 @@ class MachineError(Exception):
             self.code = code
 
 
+INTERNAL_CODE = "DRIVER_INTERNAL_ERROR"
+
+
+def internal_error(exc: BaseException) -> Text:
+    """A bug in a driver still ends its job, with the machine made safe: never a job left running."""
+    name = type(exc).__name__
+    return Text(
+        f"Erreur interne du pilote ({name}) : le travail est arrêté et la machine mise en sécurité.",
+        f"Internal driver error ({name}): the job is stopped and the machine made safe.",
+    )
+
+
 class MachineOffline(MachineError):
     code = "MACHINE_OFFLINE"
 

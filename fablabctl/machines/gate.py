@@ -84,4 +84,5 @@ class PolicyGate:
 
 
 def operator_command_allowed(command: str) -> bool:
-    return command.strip().upper() in OPERATOR_GRBL
+    """Only the narrow list, in plain ASCII (a U+1680 that `strip` hides would still go out as 0x9A)."""
+    return command.isascii() and command.strip().upper() in OPERATOR_GRBL

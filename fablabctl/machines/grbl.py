@@ -19,12 +19,14 @@ from typing import ClassVar, NoReturn
 from fablabctl.i18n import Text
 from fablabctl.machines import grbl_protocol as gp
 from fablabctl.machines.base import (
+    INTERNAL_CODE,
     EventKind,
     MachineBusy,
     MachineError,
     MachineRefused,
     MachineState,
     MachineTimeout,
+    internal_error,
     job_lines,
 )
 from fablabctl.machines.gate import REFUSED_CODE, operator_command_allowed
@@ -187,7 +189,7 @@ class GrblDriver(SerialDriver):
         self._info.clear()
         while not self._acks.empty():  # replies to lines dropped by an alarm or a reset: stale now
             self._acks.get_nowait()
-        await self.link.write((command + "\n").encode())
+        await self.link.write((command.strip() + "\n").encode())
         reply = await self._next_ack()
         if reply.startswith("error:"):
             raise MachineRefused(gp.error_text(int(reply.split(":")[1])), code="GRBL_ERROR")
@@ -252,20 +254,22 @@ class GrblDriver(SerialDriver):
                 return
             await self._until_idle()
         except (_JobFailed, MachineError) as exc:
-            reason = exc.reason if isinstance(exc, _JobFailed) else exc.message
-            self._status.last_error = reason.en
-            if self.link and not self._gone:  # stop everything, laser off: a soft reset does both
-                await self._soft_reset()
-            self.hub.emit(
-                EventKind.JOB_FAILED,
-                reason=reason.en,
-                reason_fr=reason.fr,
-                done=self._status.done,
-                code=exc.code,
-            )
+            await self._failed(exc.reason if isinstance(exc, _JobFailed) else exc.message, exc.code)
+            return
+        except Exception as exc:  # a bug: the job still ends, laser off
+            log.exception("grbl job on %s", self.port)
+            await self._failed(internal_error(exc), INTERNAL_CODE)
             return
         self._set_state(MachineState.IDLE)
         self.hub.emit(EventKind.JOB_DONE, lines=len(lines), seconds=round(time.monotonic() - started, 1))
+
+    async def _failed(self, reason: Text, code: str) -> None:
+        self._status.last_error = reason.en
+        if self.link and not self._gone:  # stop everything, laser off: a soft reset does both
+            await self._soft_reset()
+        self.hub.emit(
+            EventKind.JOB_FAILED, reason=reason.en, reason_fr=reason.fr, done=self._status.done, code=code
+        )
 
     async def _soft_reset(self) -> None:
         """Hold then 0x18; once the banner is back, every reply still queued is stale and dropped."""

@@ -21,11 +21,13 @@ from pathlib import Path
 from fablabctl.i18n import Text
 from fablabctl.machines import marlin_protocol as mp
 from fablabctl.machines.base import (
+    INTERNAL_CODE,
     EventKind,
     Heater,
     MachineBusy,
     MachineError,
     MachineState,
+    internal_error,
     job_lines,
 )
 from fablabctl.machines.gate import REFUSED_CODE
@@ -332,15 +334,26 @@ class MarlinDriver(SerialDriver):
             self._count_done()
             self._fail(exc.message, exc.code)
             return
+        except Exception as exc:  # a bug: the job still ends, heaters off if the printer still listens
+            log.exception("marlin job on %s", self.port)
+            self.flow.abandon()
+            self._count_done()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._cool_down(), 2 * self.ok_timeout)
+            self._fail(internal_error(exc), INTERNAL_CODE)
+            return
         if self._cancel.is_set():
             with contextlib.suppress(_Failed, MachineError):
-                for command in COOL_DOWN:
-                    await self._command(command)
+                await self._cool_down()
             self._set_state(MachineState.IDLE)
             self.hub.emit(EventKind.JOB_CANCELLED, done=self._status.done, total=self._status.total)
             return
         self._set_state(MachineState.IDLE)
         self.hub.emit(EventKind.JOB_DONE, lines=len(lines), seconds=round(time.monotonic() - started, 1))
+
+    async def _cool_down(self) -> None:
+        for command in COOL_DOWN:
+            await self._command(command)
 
     def _fail(self, reason: Text, code: str) -> None:
         self._status.last_error = reason.en

@@ -80,6 +80,10 @@ def parse_line(number: int, text: str, dialect: Dialect = "marlin") -> Command |
             ),
         )
     body = text.split(";", 1)[0]
+    # non-ASCII anywhere before the comment, even where `strip` would hide it: U+1680 or U+00A0 at
+    # the end of a line are "spaces" to Python but the bytes E1 9A 80 and C2 A0 to Grbl (0x9A raises
+    # the spindle override, 0xA0 toggles coolant), and the drivers send what they checked
+    foreign = next((ch for ch in body if not ch.isascii()), None)
     if body.strip().startswith(("$", "@")):  # a Grbl system command, an OctoPrint host command
         body = body.strip()
         return Command(number, body[0], {}, shown(body), text_arg=body[1:].strip())
@@ -98,7 +102,7 @@ def parse_line(number: int, text: str, dialect: Dialect = "marlin") -> Command |
             )
         body = head
     body = body.strip()
-    if not body:
+    if not body and foreign is None:  # a line of U+1680 alone is not blank on the wire
         return None
     if "$" in body:
         return _problem(number, body, Text("« $ » au milieu d'une ligne", "'$' in the middle of a line"))
@@ -108,16 +112,25 @@ def parse_line(number: int, text: str, dialect: Dialect = "marlin") -> Command |
         string = STRING_COMMAND.match(rest)
         if string and int(string.group(1)) in STRING_COMMANDS:
             code = f"M{int(string.group(1))}"
+            if "\\" in rest:  # Marlin's reader drops it and keeps the next byte: `\*` shifts the checksum
+                return _problem(
+                    number,
+                    body,
+                    Text(
+                        "barre oblique inverse : Marlin lit le caractère suivant autrement",
+                        "backslash: Marlin reads the next character differently",
+                    ),
+                )
             return Command(
                 number, code, {}, shown(body), codes=(code,), text_arg=rest[string.end() :].strip()
             )
-    if not rest.isascii():
+    if foreign is not None:  # named: an invisible one would not show in the quoted line
         return _problem(
             number,
             body,
             Text(
-                "caractère non ASCII (lettre ou chiffre d'un autre alphabet ?)",
-                "non-ASCII character (a letter or digit from another alphabet?)",
+                f"caractère non ASCII U+{ord(foreign):04X} (lettre, chiffre ou espace d'un autre alphabet ?)",
+                f"non-ASCII character U+{ord(foreign):04X} (a letter, digit or space from another alphabet?)",
             ),
         )
     if dialect == "grbl":
@@ -153,8 +166,8 @@ def _words(number: int, body: str, rest: str, dialect: Dialect) -> Command | Non
             )
         letter, value_text = found.group(1).upper(), found.group(2)
         pos = found.end()
-        if value_text is not None and dialect == "marlin" and pos < end and rest[pos] in "eExX":
-            loose.add(letter)
+        if value_text is not None and pos < end and rest[pos] in ("eExX" if dialect == "marlin" else "eE"):
+            loose.add(letter)  # Grbl drops spaces: `S0 X5` reads `S0X5`, so only an exponent is loose there
         is_code = letter in "GM" or (letter == "T" and not codes and not order)
         if is_code:
             code = _code(letter, value_text)

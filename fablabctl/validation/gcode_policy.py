@@ -8,9 +8,13 @@ modal on Grbl): build one per file or per job and feed it every line in order.
 What it refuses: any temperature above the machine's limits (`S`, `R` and the autotemp `B` of
 M104/M109/M140/M190/M141/M191, for any tool `T`), heating syntax it cannot read for sure (a word
 without value, a preset index `I`, an unknown parameter, a value a C `strtod` would read further such
-as `2.6e2` or `0x1A0`), laser power (`S`, wherever it is written) above the machine's maximum,
-commands that change firmware, EEPROM or heater settings, run stored code or drive pins, Grbl `$`
-system commands, and any line the firmware could read in more than one way (see `gcode_parse.py`).
+as `2.6e2` or `0x1A0`, other firmwares' heating: RepRapFirmware's G10 temperatures, M568, M143,
+Klipper-style macros), laser power (`S`, wherever it is written, never with an exponent) above the
+machine's maximum, commands that change firmware, EEPROM or heater settings (M86 idle temperatures
+included), lock the printer, resume an SD print, run stored code or drive pins, speed or flow factors
+above 200 %, Grbl `$` system commands, and any line the firmware could read in more than one way (see
+`gcode_parse.py`; any non-ASCII character before the comment, even at the line's ends, so no Grbl
+real-time byte >= 0x80 ever goes out inside a line).
 
 Must import nothing but `specs`, `i18n` and the parser: the drivers import it.
 """
@@ -24,7 +28,11 @@ from fablabctl.specs import MachineSpec
 from fablabctl.validation.gcode_parse import Command, Dialect, parse_line, shown
 
 CHAMBER_MAX_C = 60.0  # no printer of the lab has a heated chamber rated above this
-MARLIN_MAX_COMMAND = 96  # Marlin's MAX_CMD_SIZE: a longer line is cut, and what is left is not what was read
+FACTOR_MAX = 200.0  # M220 speed and M221 flow factors, in %: more than this only grinds or jams
+# Marlin keeps MAX_CMD_SIZE - 1 = 95 bytes of a line (queue.cpp skips the rest), and the host adds
+# `N<up to 7 digits> ` and `*<up to 3 digits>`: a longer command loses its checksum on the way, and the
+# job fails on resends it can never win
+MARLIN_MAX_COMMAND = 95 - len("N9999999 ") - len("*255")
 
 AMBIGUOUS = "GCODE_AMBIGUOUS_SYNTAX"
 FORBIDDEN = "GCODE_FORBIDDEN_COMMAND"
@@ -60,7 +68,42 @@ PRINTER_FORBIDDEN: dict[str, Text] = {
         "relance l'imprimante après un arrêt de sécurité : réservé à l'opérateur",
         "restarts the printer after a safety halt: operator only",
     ),
-    **dict.fromkeys(("M303", "M301", "M304", "M305", "M306"), HEATER_SETTINGS),
+    **dict.fromkeys(("M303", "M301", "M304", "M305", "M306", "M309", "M86"), HEATER_SETTINGS),
+    **dict.fromkeys(
+        ("M568", "M143", "M307", "M570"),
+        Text(
+            "chauffe d'un autre firmware (RepRapFirmware) : sa température n'est pas vérifiable ici",
+            "heater command of another firmware (RepRapFirmware): its temperature cannot be checked here",
+        ),
+    ),
+    "G76": Text(
+        "calibration qui chauffe le plateau et la sonde à ses propres températures : réservé à l'opérateur",
+        "calibration that heats the bed and probe to its own temperatures: operator only",
+    ),
+    "M1000": Text(
+        "reprend une impression interrompue depuis la carte SD : hors du contrôle de fablabctl",
+        "resumes an interrupted print from the SD card: outside fablabctl's control",
+    ),
+    **dict.fromkeys(
+        ("M510", "M511", "M512"),
+        Text(
+            "verrouille l'imprimante ou change son mot de passe", "locks the printer or changes its password"
+        ),
+    ),
+    **dict.fromkeys(
+        ("M993", "M994"),
+        Text(
+            "sauvegarde ou restaure la mémoire flash (réglages, firmware)",
+            "backs up or restores the flash memory (settings, firmware)",
+        ),
+    ),
+    "M995": Text(
+        "calibration de l'écran tactile : " + OPERATOR.fr, "touch screen calibration: " + OPERATOR.en
+    ),
+    **dict.fromkeys(
+        ("M552", "M553", "M554"),
+        Text("change les réglages réseau de l'imprimante", "changes the printer's network settings"),
+    ),
     "G26": Text(
         "motif de calibration qui chauffe à ses propres températures : réservé à l'opérateur",
         "calibration pattern that heats to its own temperatures: operator only",
@@ -235,6 +278,37 @@ class LinePolicy:
             return AMBIGUOUS, Text(f"outil {cmd.code} inconnu", f"unknown tool {cmd.code}")
         if cmd.code in HEATING:
             return self._heating(cmd)
+        return self._other(cmd)
+
+    def _other(self, cmd: Command) -> tuple[str, Text] | None:
+        """Lines that only look harmless: RepRapFirmware's G10 temperatures, Klipper-style macros,
+        an `M110` inside a message (Marlin finds it anywhere in the line and renumbers), big factors."""
+        if cmd.code == "G10" and (
+            set(cmd.words) - {"S"} or cmd.flags or cmd.params.get("S", 0) not in (0, 1)
+        ):
+            return AMBIGUOUS, Text(
+                "G10 avec des paramètres : sur RepRapFirmware il règle les températures d'un outil",
+                "G10 with parameters: on RepRapFirmware it sets a tool's temperatures",
+            )
+        if not cmd.codes:  # `HEAT` (a Klipper macro), `P000` (Marlin's real-time pause), `X10` (modal)
+            return AMBIGUOUS, Text(
+                "ligne sans commande G, M ou T (macro ou commande d'un autre firmware ?)",
+                "line with no G, M or T command (another firmware's macro or command?)",
+            )
+        if cmd.code.startswith("M112"):  # Marlin's emergency parser kills on `M112` + anything
+            return FORBIDDEN, PRINTER_FORBIDDEN["M112"]
+        if cmd.text_arg is not None and "M110" in cmd.text_arg.upper():
+            return AMBIGUOUS, Text(
+                "« M110 » dans le texte : Marlin le lirait comme un changement de numéro de ligne",
+                "'M110' in the text: Marlin would read it as a line number change",
+            )
+        factor = cmd.params.get("S")
+        if cmd.code in ("M220", "M221") and factor is not None and factor > FACTOR_MAX:
+            what = ("vitesse", "speed") if cmd.code == "M220" else ("débit", "flow")
+            return FORBIDDEN, Text(
+                f"facteur de {what[0]} {factor:g} % au-dessus de {FACTOR_MAX:g} %",
+                f"{what[1]} factor {factor:g} % above {FACTOR_MAX:g} %",
+            )
         return None
 
     def _heating(self, cmd: Command) -> tuple[str, Text] | None:
@@ -294,6 +368,8 @@ class LinePolicy:
                 )
         if "S" in cmd.flags:
             return AMBIGUOUS, Text("S sans valeur", "S without a value")
+        if "S" in cmd.loose:
+            return AMBIGUOUS, Text("valeur de S illisible (exposant ?)", "unreadable S value (an exponent?)")
         # Grbl's order inside a block: S, then M3/M4/M5, then a dwell
         if "S" in cmd.params:
             self.laser_s = cmd.params["S"]

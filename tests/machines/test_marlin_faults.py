@@ -16,9 +16,11 @@ import pytest
 
 from fablabctl.machines.base import EventKind, MachineEvent, MachineState
 from fablabctl.machines.marlin import MarlinDriver
-from fablabctl.machines.marlin_stream import WINDOW
+from fablabctl.machines.marlin_stream import WINDOW, encode
 from fablabctl.machines.sim.marlin_faults import FATAL_LINES, MarlinFaults, random_faults
 from fablabctl.machines.sim.marlin_sim import MarlinSimulator
+from fablabctl.specs import DEFAULT_PRINTER
+from fablabctl.validation.gcode_policy import LinePolicy
 from tests.machines.helpers import gcode_file, run_job
 
 FAST = 0.4  # acknowledgement timeout for jobs whose faults need it (lost lines, lost oks)
@@ -260,6 +262,43 @@ def test_a_fatal_firmware_error_fails_the_job_at_once_with_a_french_explanation(
             assert end.data["done"] == 59
             assert (await driver.status()).state is MachineState.ERROR
             assert any(e.kind is EventKind.ERROR for e in events)
+            await driver.disconnect()
+
+    asyncio.run(scenario())
+
+
+def test_a_command_too_long_for_marlins_line_buffer_is_refused_before_it_could_loop_on_resends(
+    tmp_path: Path,
+) -> None:
+    """Marlin keeps 95 bytes of a line: a longer one loses its `*checksum` and is asked for again and
+    again. The policy refuses such a command (82 characters at most, room for `N1234567 ` and `*123`),
+    and the simulator cuts lines as Marlin does: an 82-character command at line 9,999,999 still fits."""
+    longest = "M117 " + "x" * 77
+    assert LinePolicy(DEFAULT_PRINTER).check(longest, 1).ok
+    assert not LinePolicy(DEFAULT_PRINTER).check(longest + "x", 1).ok
+
+    async def scenario() -> None:
+        with MarlinSimulator() as sim:
+            driver = MarlinDriver(sim.port, 115200, ok_timeout=1.0)
+            await driver.connect()
+            assert driver.link is not None
+            async with driver.subscribe() as events:
+                sim.last_line = 9_999_998
+                await driver.link.write(encode(9_999_999, longest))  # 95 bytes: read whole
+                deadline = time.monotonic() + 5
+                while sim.numbered[-1] != (9_999_999, longest):
+                    assert time.monotonic() < deadline, sim.numbered[-3:]
+                    await asyncio.sleep(0.02)
+                await driver.link.write(encode(10_000_000, longest + "x" * 9))  # cut: no checksum left
+
+                async def error() -> str:
+                    async for event in events:
+                        if event.kind is EventKind.MESSAGE and "No Checksum" in event.data["text"]:
+                            return str(event.data["text"])
+                    raise AssertionError("event stream ended")
+
+                assert "Last Line: 9999999" in await asyncio.wait_for(error(), 5)
+            assert sim.received[10_000_000] == 1 and sim.last_line == 9_999_999
             await driver.disconnect()
 
     asyncio.run(scenario())

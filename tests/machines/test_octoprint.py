@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from fablabctl.machines.base import EventKind, MachineError, MachineState
+from fablabctl.machines.base import EventKind, MachineError, MachineEvent, MachineState
 from fablabctl.machines.octoprint import OctoPrintDriver
 from tests.machines.helpers import run_job
 from tests.machines.octoprint_server import OctoPrintServer
@@ -137,6 +137,55 @@ def test_octoprint_restart_mid_job_is_reported(octoprint: OctoPrintServer, tmp_p
         again = driver_for(octoprint)
         await again.connect()  # and the next job can connect the printer again
         assert (await again.status()).state is MachineState.IDLE
+        await again.disconnect()
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.slow
+def test_a_15_second_outage_mid_print_ends_the_job_cleanly_and_the_next_one_prints(
+    octoprint: OctoPrintServer, tmp_path: Path
+) -> None:
+    """The issue's case: OctoPrint stopped for 12-20 s during a print, then started again. The job
+    ends `failed` with the cause once OctoPrint answers (not `running` for ever), the outage is told
+    once when it starts and once when it ends, and the printer takes the next job."""
+    path, _ = gcode_file(tmp_path / "outage.gcode", 6000)
+    short, _ = gcode_file(tmp_path / "after.gcode", 50)
+
+    async def scenario() -> None:
+        driver = driver_for(octoprint, restart_grace_s=60)
+        await driver.connect()
+        messages: list[str] = []
+        async with driver.subscribe() as events:
+            await driver.start(path)
+            await asyncio.sleep(1.0)
+            await asyncio.to_thread(octoprint.stop)
+            await asyncio.sleep(15)
+            await asyncio.to_thread(octoprint.start)
+
+            async def until_end() -> MachineEvent:
+                async for event in events:
+                    if event.kind is EventKind.MESSAGE:
+                        messages.append(event.data["text"])
+                    if event.kind in (EventKind.JOB_DONE, EventKind.JOB_FAILED, EventKind.JOB_CANCELLED):
+                        return event
+                raise AssertionError("event stream ended")
+
+            try:
+                end = await asyncio.wait_for(until_end(), 30)
+            except TimeoutError:
+                raise AssertionError(
+                    f"the job still runs 30 s after OctoPrint came back: {messages}"
+                ) from None
+        assert end.kind is EventKind.JOB_FAILED, end
+        assert "OctoPrint a redémarré à" in end.data["reason_fr"] and "perdue" in end.data["reason_fr"]
+        assert [m.split(" ")[1] for m in messages] == ["stopped", "answers"], messages
+        await driver.disconnect()
+        again = driver_for(octoprint)
+        await again.connect()
+        assert (await again.status()).state is MachineState.IDLE
+        done, _ = await run_job(again, short, timeout=60)
+        assert done.kind is EventKind.JOB_DONE, done
         await again.disconnect()
 
     asyncio.run(scenario())

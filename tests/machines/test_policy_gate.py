@@ -15,7 +15,8 @@ import httpx
 import pytest
 
 from fablabctl.file_limits import ValidationLimits
-from fablabctl.machines.base import EventKind, MachineRefused, MachineState
+from fablabctl.i18n import Text
+from fablabctl.machines.base import INTERNAL_CODE, EventKind, MachineRefused, MachineState
 from fablabctl.machines.factory import make_driver
 from fablabctl.machines.gate import REFUSED_CODE, PolicyGate
 from fablabctl.machines.grbl import GrblDriver
@@ -118,12 +119,119 @@ def test_grbl_stops_a_line_changed_after_validation_and_turns_the_laser_off(tmp_
     asyncio.run(scenario())
 
 
+def test_the_simulator_fires_harder_when_override_bytes_reach_it() -> None:
+    """What the next test guards against: 0x9A anywhere in a line is Grbl's spindle override +10 %."""
+
+    async def scenario() -> None:
+        with GrblSimulator() as sim:
+            driver = GrblDriver(sim.port, 115200)
+            await driver.connect()
+            assert driver.link is not None
+            await driver.link.write(b"M4 S500\n")
+            await driver.link.write("G1 X1 F1000\u1680\n".encode() * 5)  # E1 9A 80, five times
+            await asyncio.sleep(0.3)
+            assert sim.extended_bytes.count(0x9A) == 5 and sim.spindle_override == 150
+            assert sim.max_power_seen == 750
+            await driver.disconnect()
+
+    asyncio.run(scenario())
+
+
+def test_grbl_never_lets_a_real_time_byte_out_inside_a_job_line(tmp_path: Path) -> None:
+    """A file changed after validation with U+1680 (E1 9A 80) before a comment on ten lines: `strip`
+    would hide it once the comment is gone, and each 0x9A would raise the laser 10 % past the limit
+    (without the check: the job ends `done`, the simulator's override at 200 %, the power at S1000)."""
+    diode = MachineSpec("diode", "laser", "grbl", 400, 300, laser_s_max=1000, laser_max_power_s=500)
+    path = tmp_path / "cut.nc"
+    path.write_text("\n".join(LASER_JOB) + "\n")
+    assert validate_gcode(path, machine=diode, limits=LIMITS).ok
+    slip_in(path, 20, "(a)\u1680(b)")  # blank once the comments are dropped, yet E1 9A 80
+    for at in range(21, 30):
+        slip_in(path, at, f"G1 X{at} Y20 S500\u1680(c)")
+
+    async def scenario() -> None:
+        with GrblSimulator() as sim:
+            driver = GrblDriver(sim.port, 115200)
+            driver.use_policy(diode)
+            await driver.connect()
+            end, _ = await run_job(driver, path)
+            assert end.kind is EventKind.JOB_FAILED and end.data["code"] == REFUSED_CODE
+            assert "Ligne 20" in end.data["reason_fr"] and "non ASCII U+1680" in end.data["reason_fr"]
+            assert sim.extended_bytes == [] and sim.spindle_override == 100
+            assert 0 < sim.max_power_seen <= 500 and not sim.laser_on
+            await driver.disconnect()
+
+    asyncio.run(scenario())
+
+
+def bug_at(monkeypatch: pytest.MonkeyPatch, gate: PolicyGate, line: int) -> None:
+    """A bug in the policy (or anywhere in the streaming loop) at the job's `line`-th line."""
+    real = gate.refusal
+
+    def refusal(text: str, index: int) -> Text | None:
+        if index == line:
+            raise RuntimeError("a bug")
+        return real(text, index)
+
+    monkeypatch.setattr(gate, "refusal", refusal)
+
+
+def test_a_bug_in_the_grbl_stream_still_ends_the_job_with_the_laser_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "cut.nc"
+    path.write_text("\n".join(LASER_JOB) + "\n")
+
+    async def scenario() -> None:
+        with GrblSimulator() as sim:
+            driver = GrblDriver(sim.port, 115200)
+            await driver.connect()
+            bug_at(monkeypatch, driver.gate, 12)
+            end, _ = await run_job(driver, path, timeout=20)
+            assert end.kind is EventKind.JOB_FAILED and end.data["code"] == INTERNAL_CODE, end
+            assert "RuntimeError" in end.data["reason_fr"] and "mise en sécurité" in end.data["reason_fr"]
+            assert not sim.laser_on and not sim.planner  # soft reset: stopped, laser off
+            await driver.disconnect()
+
+    asyncio.run(scenario())
+
+
+def test_a_bug_in_the_marlin_stream_still_ends_the_job_with_the_heaters_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, _ = gcode_file(tmp_path / "job.gcode", 40, header="M104 S200\n")
+
+    async def scenario() -> None:
+        with MarlinSimulator() as sim:
+            driver = MarlinDriver(sim.port, 115200, ok_timeout=2.0)
+            await driver.connect()
+            bug_at(monkeypatch, driver.gate, 20)
+            end, _ = await run_job(driver, path, timeout=20)
+            assert end.kind is EventKind.JOB_FAILED and end.data["code"] == INTERNAL_CODE, end
+            assert "RuntimeError" in end.data["reason"]
+            assert sim.executed[-4:] == COOL_DOWN and sim.hotend.target == 0
+            assert (await driver.status()).state is MachineState.IDLE  # free for the next job
+            end, _ = await run_job(driver, path, timeout=20)
+            assert end.kind is EventKind.JOB_FAILED  # the bug is still there: same clean end, no hang
+            await driver.disconnect()
+
+    asyncio.run(scenario())
+
+
 def test_grbl_outside_a_job_takes_only_the_operators_commands() -> None:
     async def scenario() -> None:
         with GrblSimulator() as sim:
             driver = GrblDriver(sim.port, 115200)
             await driver.connect()
-            for command in ("$32=0", "$N0=M3 S1000", "$J=G91 X10 F100", "$RST=*", "M3 S1000", "G10 L2 P1 X0"):
+            for command in (
+                "$32=0",
+                "$N0=M3 S1000",
+                "$J=G91 X10 F100",
+                "$RST=*",
+                "M3 S1000",
+                "G10 L2 P1 X0",
+                "$X\u1680",  # strip() would hide it: E1 9A 80 on the wire
+            ):
                 with pytest.raises(MachineRefused) as info:
                     await driver.system(command)
                 assert info.value.code == REFUSED_CODE

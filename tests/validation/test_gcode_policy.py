@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from fablabctl.file_limits import ValidationLimits
 from fablabctl.machines import grbl_protocol as gp
 from fablabctl.machines.marlin import COOL_DOWN, PARK, UNPARK
 from fablabctl.specs import DEFAULT_LASER, DEFAULT_PRINTER, MachineSpec
 from fablabctl.validation.gcode import validate_gcode
 from fablabctl.validation.gcode_parse import checksum
 from fablabctl.validation.gcode_policy import LinePolicy, check_lines
-from fablabctl.validation.limits import ValidationLimits
 from fablabctl.validation.validate import validate_file
 
 AMBIGUOUS, FORBIDDEN = "GCODE_AMBIGUOUS_SYNTAX", "GCODE_FORBIDDEN_COMMAND"
@@ -164,6 +164,55 @@ PRINTER_CASES: list[tuple[str, str | None]] = [
     ("M104 S200 {S400}", AMBIGUOUS),
     ("G1 X1" + " " * 100, None),
     ("G1 X1" + " " * 100 + "Y1", AMBIGUOUS),  # longer than Marlin's command buffer
+    ("M117 " + "x" * 77, None),  # 82 characters: with `N1234567 ` and `*123`, 95 bytes
+    ("M117 " + "x" * 78, AMBIGUOUS),
+    # Unicode "spaces" at the ends of a line: Python's strip() hides them, the firmware gets their bytes
+    ("M104 S200\u00a0", AMBIGUOUS),
+    ("\u1680M104 S200", AMBIGUOUS),
+    ("M104 S200\u2028", AMBIGUOUS),
+    ("M104 S200 ; température\u00a0", None),  # in the comment: never sent
+    ("M104 S2\b00", AMBIGUOUS),  # Marlin's reader erases the previous character on a backspace
+    ("M104 S2\\00", AMBIGUOUS),  # and keeps the character after a backslash
+    # heating written for other firmwares (RepRapFirmware tools and heaters, Klipper macros)
+    ("G10 P0 S400 R150", AMBIGUOUS),
+    ("G10 P0 R200", AMBIGUOUS),
+    ("G10 S400", AMBIGUOUS),
+    ("G10", None),  # Marlin: retract
+    ("G10 S1", None),  # Marlin: swap retract
+    ("G11", None),
+    ("M568 P0 S400 R150", FORBIDDEN),
+    ("M143 H1 S400", FORBIDDEN),
+    ("M307 H0 A1 C2 D3", FORBIDDEN),
+    ("M570 S100", FORBIDDEN),
+    ("HEAT", AMBIGUOUS),
+    ("SET_HEATER_TEMPERATURE HEATER=extruder TARGET=400", AMBIGUOUS),
+    ("PREHEAT", AMBIGUOUS),
+    ("P000", AMBIGUOUS),  # Marlin's REALTIME_REPORTING_COMMANDS: a quick pause, from the line's start
+    ("X10 Y10", AMBIGUOUS),
+    ("S400", AMBIGUOUS),
+    ("M1120", FORBIDDEN),  # the emergency parser reads M112 and kills at the end of the line
+    ("M112 S1", FORBIDDEN),
+    # heat on their own later, or lock, reflash, resume
+    ("M86 S60 E400 B200", FORBIDDEN),  # hotend idle timeout: E and B are heating targets
+    ("M309 P1 I1 D1", FORBIDDEN),
+    ("G76", FORBIDDEN),
+    ("M1000", FORBIDDEN),
+    ("M512 P0 S1234", FORBIDDEN),
+    ("M510", FORBIDDEN),
+    ("M993", FORBIDDEN),
+    ("M994", FORBIDDEN),
+    ("M552 S0", FORBIDDEN),
+    # M110 anywhere in a line renumbers Marlin's count (queue.cpp: strstr "M110")
+    ("M117 M110 N99", AMBIGUOUS),
+    ("M117 m110", AMBIGUOUS),
+    ("M117 M112", None),  # the emergency parser only looks at the start of a line
+    ("M117 50 %\\", AMBIGUOUS),  # Marlin's reader escapes the byte after a backslash
+    # speed and flow factors
+    ("M220 S1000", FORBIDDEN),
+    ("M221 S250", FORBIDDEN),
+    ("M220 S150", None),
+    ("M220 B", None),
+    ("M221 S95 T0", None),
     # what a real slicer writes (PrusaSlicer marlin2 start, layers and end, Cura, Prusa)
     ("M104 S215 ; set temperature", None),
     ("M109 S215 ; wait for temperature", None),
@@ -228,6 +277,19 @@ LASER_CASES: list[tuple[str, str | None]] = [
     ("G1 X1 ~", AMBIGUOUS),
     ("G1 X1 !", AMBIGUOUS),
     ("Ѕ1200", AMBIGUOUS),
+    # the "spaces" strip() removes: U+1680 is E1 9A 80 on the wire (0x9A: spindle override +10 %)
+    ("G1 X1\u1680", AMBIGUOUS),
+    ("G1 X1\u1680(c)", AMBIGUOUS),
+    ("\u1680(c)", AMBIGUOUS),  # the driver drops the comment: what is left is not a blank line
+    ("\u1680", AMBIGUOUS),
+    ("(a)\u1680(b)", AMBIGUOUS),
+    ("G1 X1\u00a0", AMBIGUOUS),  # C2 A0: 0xA0 toggles coolant
+    ("G1 X1\u0085", AMBIGUOUS),  # C2 85: 0x85 cancels a jog
+    ("G1 X1 ; \u00da", None),  # Ú is C3 9A, but in a comment the driver never sends
+    # exponents: Grbl stops at the E (error:20), firmwares reading with strtod would not
+    ("S1e4", AMBIGUOUS),
+    ("M3 S1E3", AMBIGUOUS),
+    ("G1 S0 X10", None),  # spaces dropped: S0X10 is S0 then a move
     # every $ command: settings, startup blocks, jog, homing, unlock, reset, sleep
     ("$32=0", FORBIDDEN),
     ("$30=10000", FORBIDDEN),

@@ -1,6 +1,8 @@
 """A Grbl 1.1 laser on a pty: a real 128-byte receive buffer (overflow loses bytes, as on the
 Arduino), a 15-block planner that drains at the programmed feed, real-time `?` `!` `~` and 0x18,
-`ok` / `error:N` / `ALARM:N`, `$$` settings, check mode, and injectable faults."""
+the extended real-time bytes of Grbl 1.1's serial interrupt (any byte >= 0x80 never reaches the line
+buffer; 0x99-0x9D set the spindle override, which scales the laser power up to `$30`, 0x90-0x94 the
+feed override), `ok` / `error:N` / `ALARM:N`, `$$` settings, check mode, and injectable faults."""
 
 from __future__ import annotations
 
@@ -86,6 +88,12 @@ DEFAULT_SETTINGS = {
 }
 
 
+# Grbl 1.1 `config.h`: CMD_SPINDLE_OVR_RESET 0x99, COARSE_PLUS 0x9A, COARSE_MINUS 0x9B, FINE_PLUS 0x9C,
+# FINE_MINUS 0x9D (10 % and 1 % steps, kept within 10-200 %); the feed override is 0x90-0x94 the same way
+SPINDLE_OVR = {0x9A: 10, 0x9B: -10, 0x9C: 1, 0x9D: -1}
+FEED_OVR = {0x91: 10, 0x92: -10, 0x93: 1, 0x94: -1}
+
+
 @dataclass
 class GrblFaults:
     """Keyed by the number of lines the simulator has received (1-based)."""
@@ -143,7 +151,10 @@ class GrblSimulator(PtySimulator):
         self.power = 0.0
         self.laser_on = False
         self.absolute = True
-        self.max_power_seen = 0.0
+        self.max_power_seen = 0.0  # the laser power as fired: S scaled by the spindle override, up to $30
+        self.spindle_override = 100  # %
+        self.feed_override = 100
+        self.extended_bytes: list[int] = []  # real-time bytes >= 0x80 received, in order
         self.starved = 0  # times the planner ran dry while lines were still coming (streaming too slow)
         self._block_left = 0.0
         self._last = time.monotonic()
@@ -211,10 +222,30 @@ class GrblSimulator(PtySimulator):
                 self.state = "Run" if self.planner else "Idle"
         elif byte == 0x18:
             self._reset()
+        elif byte >= 0x80:  # picked out by the serial interrupt, wherever it sits in a line
+            self._extended(byte)
         elif len(self.rx) >= RX_BUFFER:
             self.overflowed_bytes += 1  # the Arduino's ring buffer is full: the byte is lost
         else:
             self.rx.append(byte)
+
+    def _extended(self, byte: int) -> None:
+        self.extended_bytes.append(byte)
+        if byte == 0x99:
+            self.spindle_override = 100
+        elif byte in SPINDLE_OVR:
+            self.spindle_override = min(200, max(10, self.spindle_override + SPINDLE_OVR[byte]))
+        elif byte == 0x90:
+            self.feed_override = 100
+        elif byte in FEED_OVR:
+            self.feed_override = min(200, max(10, self.feed_override + FEED_OVR[byte]))
+        self._note_power()
+
+    def _note_power(self) -> None:
+        """The highest power the laser has fired at: S times the override, clamped to `$30`."""
+        if self.laser_on:
+            fired = min(self.power * self.spindle_override / 100, float(self.settings[30]))
+            self.max_power_seen = max(self.max_power_seen, fired)
 
     def _reset(self) -> None:
         moving = self.state == "Run" and bool(self.planner)
@@ -222,6 +253,7 @@ class GrblSimulator(PtySimulator):
         self.planner.clear()
         self._block_left = 0.0
         self.laser_on, self.power = False, 0.0
+        self.spindle_override = self.feed_override = 100  # Grbl's reset restores the default overrides
         if moving:
             self.state = "Alarm"
             self._send("ALARM:3")
@@ -310,15 +342,14 @@ class GrblSimulator(PtySimulator):
                     return "error:20"
                 if number in (3, 4):
                     self.laser_on = True
+                    self._note_power()
                 elif number == 5:
                     self.laser_on = False
             elif letter == "F":
                 self.feed = number
             elif letter == "S":
                 self.power = number
-                self.max_power_seen = (
-                    max(self.max_power_seen, number) if self.laser_on else self.max_power_seen
-                )
+                self._note_power()
             elif letter in "XYZ":
                 axis = "XYZ".index(letter)
                 target[axis] = number if self.absolute else target[axis] + number

@@ -23,6 +23,7 @@ FIRMWARE = "Marlin 2.1.2.1 (fablabctl simulator)"
 PARAM = re.compile(r"([A-Z])(-?\d+(?:\.\d+)?)")
 LINE_NUMBER = re.compile(r"N(\d*)")
 UNKNOWN = 'echo:Unknown command: "M9999"'  # Marlin's STR_UNKNOWN_COMMAND, a harmless echo
+MAX_CMD_SIZE = 96  # Marlin's line buffer: queue.cpp keeps MAX_CMD_SIZE - 1 bytes and skips the rest
 
 
 class Heater:
@@ -123,7 +124,7 @@ class MarlinSimulator(PtySimulator):
             buffer += chunk
             while b"\n" in buffer:
                 raw, buffer = buffer.split(b"\n", 1)
-                line = raw.decode("ascii", errors="replace")
+                line = raw[: MAX_CMD_SIZE - 1].decode("ascii", errors="replace")
                 if not line.isprintable():  # stray control bytes (a probe, line noise) are not a command
                     line = "".join(c for c in line if c.isprintable())
                 line = line.strip()
