@@ -32,7 +32,7 @@ from fablabctl.machines.base import (
 )
 from fablabctl.machines.gate import REFUSED_CODE
 from fablabctl.machines.marlin_link import LoopSerialLink
-from fablabctl.machines.marlin_protocol import ReplyKind
+from fablabctl.machines.marlin_protocol import ReplyKind, without_own_numbering
 from fablabctl.machines.marlin_stream import (
     HISTORY,
     LONG_TIMEOUT,
@@ -378,6 +378,7 @@ class MarlinDriver(SerialDriver):
                 for safe in COOL_DOWN:  # heaters off before the job fails: the machine is left safe
                     await self._command(safe)
                 raise _Failed(refused, REFUSED_CODE)
+            command = without_own_numbering(command)
             word = command.split()[0].upper()
             if word in ("M82", "M83"):
                 self._relative_e = word == "M83"

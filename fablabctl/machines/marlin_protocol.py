@@ -21,6 +21,8 @@ OK = re.compile(r"^ok\b(?:\s+N?:?(\d+)(?=\s|$))?", re.IGNORECASE)
 NUMBERED = re.compile(r"^N(\d+)\s+(.*?)\*(\d+)\s*$")
 LAST_LINE = re.compile(r"last\s*line:?\s*(\d+)", re.IGNORECASE)
 EXPECTED_LINE = re.compile(r"expected\s+line:?\s*(\d+)", re.IGNORECASE)
+OWN_NUMBER = re.compile(r"^[Nn][ \t]*\d+[ \t]*")
+OWN_CHECKSUM = re.compile(r"[ \t]*\*[ \t]*\d+[ \t]*$")
 
 # Errors that mean "your line was lost or garbled" (OctoPrint's `_resend_request_communication_errors`
 # and `_recoverable_communication_errors`): "checksum mismatch", "No Checksum with line number",
@@ -198,6 +200,12 @@ def checksum(text: str) -> int:
 def numbered(number: int, command: str) -> str:
     body = f"N{number} {command}"
     return f"{body}*{checksum(body)}"
+
+
+def without_own_numbering(command: str) -> str:
+    """A job line's own `N…` and `*…` removed (the policy checked them): the driver numbers each line
+    itself, and Marlin would read `N5 N2 M104 S200*…` as an unknown command and skip it silently."""
+    return OWN_NUMBER.sub("", OWN_CHECKSUM.sub("", command), count=1)
 
 
 def parse_numbered(line: str) -> tuple[int, str, bool] | None:

@@ -16,6 +16,7 @@ import pytest
 
 from fablabctl.machines.base import EventKind, MachineEvent, MachineState
 from fablabctl.machines.marlin import MarlinDriver
+from fablabctl.machines.marlin_protocol import checksum
 from fablabctl.machines.marlin_stream import WINDOW, encode
 from fablabctl.machines.sim.marlin_faults import FATAL_LINES, MarlinFaults, random_faults
 from fablabctl.machines.sim.marlin_sim import MarlinSimulator
@@ -299,6 +300,30 @@ def test_a_command_too_long_for_marlins_line_buffer_is_refused_before_it_could_l
 
                 assert "Last Line: 9999999" in await asyncio.wait_for(error(), 5)
             assert sim.received[10_000_000] == 1 and sim.last_line == 9_999_999
+            await driver.disconnect()
+
+    asyncio.run(scenario())
+
+
+def test_a_file_with_its_own_line_numbers_and_checksums_is_executed_line_for_line(tmp_path: Path) -> None:
+    """Some hosts save G-code as they sent it (`N12 G1 X5*87`): the driver numbers each line itself, so
+    the file's own `N` and `*` go (Marlin would read `N3 N12 G1…` as an unknown command and skip it)."""
+    commands = ["G28", "M104 S200", *(f"G1 X{i} Y{i} F3000" for i in range(1, 30)), "M104 S0"]
+    numbered = [f"N{i} {c}" for i, c in enumerate(commands, start=10)]
+    path = tmp_path / "saved-by-a-host.gcode"
+    path.write_text("\n".join(f"{line}*{checksum(line)}" for line in numbered) + "\nN99 M400\n")
+
+    async def scenario() -> None:
+        with MarlinSimulator() as sim:
+            driver = MarlinDriver(sim.port, 115200)
+            await driver.connect()
+            end, _ = await run_job(driver, path)
+            assert end.kind is EventKind.JOB_DONE, end
+            assert [c for c in sim.executed if c in commands or c == "M400"][-len(commands) - 1 :] == [
+                *commands,
+                "M400",
+            ]
+            assert not any(c.startswith("N") for c in sim.executed)
             await driver.disconnect()
 
     asyncio.run(scenario())
