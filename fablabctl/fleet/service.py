@@ -90,7 +90,8 @@ def update_machine(*, session: Session, actor: User, machine_id: int, data: Mach
             raise Invalid(
                 "BAD_CONNECTION", Text(f"Connexion invalide : {exc}", f"Invalid connection: {exc}")
             ) from None
-    if "laser_max_power_s" in changed and changed["laser_max_power_s"] > machine.laser_s_max:
+    power = changed.get("laser_max_power_s")  # null leaves it as it is (below)
+    if power is not None and power > machine.laser_s_max:
         raise Invalid(
             "LASER_POWER_ABOVE_MAX",
             Text(

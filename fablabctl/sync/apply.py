@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from fablabctl import audit
@@ -22,6 +23,8 @@ from fablabctl.sync.codec import by_uuid
 from fablabctl.sync.outcome import APPLIED, DUPLICATE, FLAGGED, REFUSED, RETRY, Outcome, Refusal
 from fablabctl.sync.tokens import TokenScope
 
+# a field of the wrong shape, a number no column holds, a reference the database refuses
+MALFORMED = (KeyError, TypeError, ValueError, AttributeError, ArithmeticError, sa_exc.SQLAlchemyError)
 KINDS = ("design", "job", "attendance", "absence", "journal", "contribution", "odometer", "audit")
 
 
@@ -62,7 +65,9 @@ def apply_item(
         savepoint.rollback()
         status = RETRY if refusal.retry else REFUSED
         return {**answer, "status": status, "code": refusal.code, "message": refusal.message.as_dict()}
-    except (KeyError, TypeError, ValueError):
+    except MALFORMED as error:
+        if isinstance(error, sa_exc.OperationalError):  # a busy or lost database: the whole push fails
+            raise
         savepoint.rollback()
         message = Text("Enregistrement incomplet ou mal formé.", "Incomplete or malformed record.")
         return {**answer, "status": REFUSED, "code": "SYNC_BAD_RECORD", "message": message.as_dict()}
@@ -88,15 +93,17 @@ def apply_batch(
     session: Session, scope: TokenScope, items: list[dict[str, Any]], designs_dir: Path, *, via: str
 ) -> list[dict[str, Any]]:
     results = [apply_item(session, scope, item, designs_dir) for item in items]
-    touched = [
-        item["payload"]["entry_uuid"]
+    applied = [
+        item["payload"]
         for item, result in zip(items, results, strict=True)
-        if result["kind"] == "attendance" and result["status"] == APPLIED
+        if result["kind"] == "attendance" and result["status"] == APPLIED  # so its payload was read whole
     ]
-    flagged = apply_people.flag_overlaps(session, scope, touched)
+    flagged = apply_people.flag_overlaps(session, scope, [payload["entry_uuid"] for payload in applied])
     for item, result in zip(items, results, strict=True):
-        message = flagged.get(item["payload"]["uuid"]) if result["kind"] == "attendance" else None
-        if message is not None and result["status"] == APPLIED:
+        if result["kind"] != "attendance" or result["status"] != APPLIED:
+            continue
+        message = flagged.get(item["payload"]["uuid"])
+        if message is not None:
             result.update(status=FLAGGED, code="SYNC_ATTENDANCE_OVERLAP", message=message.as_dict())
     counts: dict[str, int] = {}
     for r in results:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from fablabctl.designs.storage import path_for, store_bytes
+from fablabctl.designs.storage import StagedFile, path_for, store_bytes
 from fablabctl.errors import Invalid
 from fablabctl.i18n import Text
 from fablabctl.sync import tokens
@@ -23,20 +24,39 @@ def missing_files(designs_dir: Path, hashes: list[str]) -> list[str]:
     return [h for h in hashes if is_sha256(h) and not path_for(designs_dir, h).is_file()]
 
 
+HASH_MISMATCH = Text(
+    "Le fichier reçu ne correspond pas à son empreinte : renvoyez-le.",
+    "The file received does not match its hash: send it again.",
+)
+
+
 def store_file(designs_dir: Path, sha256: str, data: bytes) -> bool:
     """Keep a pushed design file once; False when it was already there."""
     if not is_sha256(sha256) or hashlib.sha256(data).hexdigest() != sha256:
-        raise Invalid(
-            "SYNC_FILE_HASH",
-            Text(
-                "Le fichier reçu ne correspond pas à son empreinte : renvoyez-le.",
-                "The file received does not match its hash: send it again.",
-            ),
-        )
+        raise Invalid("SYNC_FILE_HASH", HASH_MISMATCH)
     if path_for(designs_dir, sha256).is_file():
         return False
     store_bytes(designs_dir, data, limit_bytes=len(data) + 1)
     return True
+
+
+async def receive_file(designs_dir: Path, sha256: str, body: AsyncIterator[bytes], limit_bytes: int) -> bool:
+    """A pushed design file streamed to a private temporary file (never whole in memory), kept under
+    its address only when its bytes have the hash announced; False when it was already there."""
+    if not is_sha256(sha256):
+        raise Invalid("SYNC_FILE_HASH", HASH_MISMATCH)
+    staged = StagedFile(designs_dir, limit_bytes=limit_bytes)
+    try:
+        async for chunk in body:
+            staged.write(chunk)
+        if staged.finish() != sha256:
+            raise Invalid("SYNC_FILE_HASH", HASH_MISMATCH)
+        if path_for(designs_dir, sha256).is_file():
+            return False
+        staged.keep()
+        return True
+    finally:
+        staged.discard()  # after keep() the temporary name is gone: nothing to remove
 
 
 def push(session: Session, scope: tokens.TokenScope, items: Any, designs_dir: Path) -> list[dict[str, Any]]:

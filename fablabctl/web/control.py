@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from fablabctl import audit
 from fablabctl.context import ServiceContext
@@ -32,6 +33,7 @@ from fablabctl.queue.states import JobState
 from fablabctl.specs import MachineSpec
 from fablabctl.toolpath.laser import FRAMING_MAX_FRACTION, generate_framing
 from fablabctl.toolpath.result import ToolpathError
+from fablabctl.web.transactions import run_in_session
 
 log = logging.getLogger(__name__)
 FRAMING_POWER = 0.01  # 1 % of full power: a faint line on the sheet, never a mark
@@ -91,6 +93,38 @@ async def emergency_stop(links: Any, machines: dict[int, str], ids: list[int]) -
 
     results = await asyncio.gather(*(stop(mid, driver) for mid, driver in targets))
     return [r for r in results if r is not None]
+
+
+_RECORDS: set[asyncio.Task[None]] = set()  # records waiting for a busy database (kept from the GC)
+
+
+async def record_after_stop(
+    app_state: Any, factory: sessionmaker[Session], actor: User, stopped: list[Stopped]
+) -> None:
+    """The stop has reached the firmware: its audit row and event are written now or, when the
+    database is busy or down, by the dispatcher's retrying transactions as soon as it takes them.
+    The answer says the machines stopped either way, since they did: a "busy, try again" after an
+    emergency stop would tell the operator the opposite of what happened."""
+
+    def work(session: Session) -> None:
+        record_stop(session, actor, stopped)
+
+    try:
+        await run_in_threadpool(run_in_session, factory, work, write=True)
+        return
+    except FablabError as error:
+        if error.code != "DB_BUSY":
+            raise
+    dispatcher = getattr(app_state, "dispatcher", None)
+    if dispatcher is None:  # nothing was stopped without a dispatcher: unreachable in practice
+        log.error("emergency stop sent, its audit row not written: the database is busy")
+        return
+    log.warning("emergency stop sent; its audit row waits for the database")
+    task = asyncio.get_running_loop().create_task(
+        dispatcher.db.run(work, attempts=None, what="emergency stop record")
+    )
+    _RECORDS.add(task)
+    task.add_done_callback(_RECORDS.discard)
 
 
 def record_stop(session: Session, actor: User, stopped: list[Stopped]) -> None:

@@ -11,6 +11,7 @@ before the 201. No database connection is held while the body streams or the fil
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,10 +21,10 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from fablabctl.context import ServiceContext
-from fablabctl.db.models import DesignFile, User
-from fablabctl.designs import service
+from fablabctl.db.models import Design, DesignFile, User
+from fablabctl.designs import repair, service
 from fablabctl.designs.schemas import DesignOut
-from fablabctl.designs.storage import StagedFile
+from fablabctl.designs.storage import CHUNK, StagedFile, StoredFile, store_stream
 from fablabctl.errors import FablabError, Invalid
 from fablabctl.fleet.service import list_machines, to_spec
 from fablabctl.i18n import Lang, Text
@@ -148,3 +149,59 @@ async def validate_path(
     slots: ValidationSlots = request.app.state.validation_slots
     async with slots.slot():
         return await run_in_threadpool(check)
+
+
+async def repair_design(
+    *, request: Request, actor: User, context: ServiceContext, lang: Lang, design_id: int
+) -> DesignOut:
+    """The automatic STL repair as a new design, at the cost of an upload: the owner's quota, a
+    validation slot for a large file, no database connection held while it runs."""
+    settings = context.settings
+    factory = context.sessions
+    quota = int(settings.user_quota_mb * MIB)
+
+    def load(session: Session) -> tuple[Design, Path, int, list[MachineSpec]]:
+        design = service.get_design(
+            session=session, actor=actor, design_id=design_id
+        )  # a staff read: audited
+        path = service.design_path(settings.designs_dir, design)
+        machines = [to_spec(m) for m in list_machines(session=session)]
+        return design, path, service.stored_bytes(session, design.owner_id), machines
+
+    original, source, used, machines = await run_in_threadpool(run_in_session, factory, load, write=True)
+    if used >= quota:
+        raise service.quota_exceeded(quota, used)
+
+    def check(work: Path) -> repair.Repaired:
+        return repair.repair_file(source, work, machines=machines, limits=context.limits)
+
+    settings.designs_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=settings.designs_dir, prefix=".repair-") as work:
+        if source.stat().st_size < BIG_FILE_BYTES:
+            repaired = await run_in_threadpool(check, Path(work))
+        else:
+            slots: ValidationSlots = request.app.state.validation_slots
+            async with slots.slot():
+                repaired = await run_in_threadpool(check, Path(work))
+        if used + repaired.path.stat().st_size > quota:
+            raise service.quota_exceeded(quota, used)
+
+        def keep() -> StoredFile:
+            with repaired.path.open("rb") as stream:
+                chunks = iter(lambda: stream.read(CHUNK), b"")
+                return store_stream(settings.designs_dir, chunks, limit_bytes=settings.max_upload_bytes)
+
+        stored = await run_in_threadpool(keep)
+
+    def record(session: Session) -> DesignOut:
+        design = repair.record_repair(
+            session,
+            actor=actor,
+            original=original,
+            stored=stored,
+            report=repaired.report,
+            steps=repaired.steps,
+        )
+        return service.design_out(session, design, lang)
+
+    return await run_in_threadpool(run_in_session, factory, record, write=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from fablabctl.config import Settings
 from tests.validation import cases
 
 Headers = Callable[[str], dict[str, str]]
@@ -71,3 +72,21 @@ def test_repair_never_returns_a_worse_mesh(client: TestClient, headers: Headers)
     assert refused.status_code == 422 and refused.json()["code"] == "REPAIR_NOT_BETTER"
     assert "conservé" in refused.json()["message"] or "kept" in refused.json()["message"]
     assert len(client.get("/api/v1/designs", headers=alice).json()) == before
+
+
+def test_a_repair_counts_in_the_owners_quota_and_leaves_nothing_behind(
+    client: TestClient, headers: Headers, settings: Settings, tmp_path: Path
+) -> None:
+    """The repaired copy is a new file of the owner's: past their quota it is a 413 and nothing is kept."""
+    alice = headers("tigiste")
+    broken = cases.open_box(tmp_path / "ouvert.stl").read_bytes()
+    uploaded = client.post("/api/v1/designs", files={"file": ("ouvert.stl", broken)}, headers=alice).json()
+    settings.user_quota_mb = (len(broken) + 10) / (1024 * 1024)  # the original fits, not a second file
+    stored = sorted(p.name for p in settings.designs_dir.rglob("*") if p.is_file())
+    refused = client.post(f"/api/v1/designs/{uploaded['id']}/repair", headers=alice)
+    assert refused.status_code == 413 and refused.json()["code"] == "QUOTA_EXCEEDED", refused.text
+    assert len(client.get("/api/v1/designs", headers=alice).json()) == 1
+    assert sorted(p.name for p in settings.designs_dir.rglob("*") if p.is_file()) == stored
+    assert not list(settings.designs_dir.glob(".repair-*")), "a work directory was left behind"
+    huge = client.post("/api/v1/designs/99999999999999999999/repair", headers=alice)
+    assert huge.status_code == 422 and huge.json()["code"] == "INVALID_INPUT"

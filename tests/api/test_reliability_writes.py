@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from fablabctl.web.csrf import token_for_session
 from tests.api.live import LiveService
 
 WRITERS = 4
@@ -115,6 +116,40 @@ def test_every_acknowledged_write_survives_kill_9(service: LiveService) -> None:
     )
 
 
+def _writes_of_every_kind(
+    service: LiveService, admin: dict[str, str], cohort_id: int
+) -> list[tuple[str, httpx.Response]]:
+    """One write through each kind of route while the lock is held: API routers added after the
+    first ones (journal, users, machines) and the pages' forms (journal, admin settings, materials)."""
+    token = admin["Authorization"].removeprefix("Bearer ")
+    csrf = token_for_session(token)
+    printer = {"name": "jamais", "kind": "printer", "driver": "marlin", "connection": {"port": "/dev/null"}}
+    material = {"key": "jamais", "name_fr": "a", "name_en": "b", "source_co2": "1", "cut_speed": "100"}
+    forms = {
+        "page journal": (f"/cohorts/{cohort_id}/journal", {"text": "jamais"}),
+        "page settings": ("/admin/settings", {"daily_max_hours": "7,5"}),
+        "page material": ("/admin/materials", {**material, "cut_power": "50", "cut_passes": "1"}),
+    }
+    user = {"username": "jamais", "display_name": "Jamais", "role": "tigiste", "password": "mot-de-passe-42"}
+    answers = [
+        ("journal", service.call("POST", f"/cohorts/{cohort_id}/journal", admin, json={"text": "jamais"})),
+        ("user", service.call("POST", "/users", admin, json=user)),
+        (
+            "machine",
+            service.call(
+                "POST",
+                "/machines",
+                admin,
+                json={**printer, "bed_x_mm": 200, "bed_y_mm": 200, "bed_z_mm": 200},
+            ),
+        ),
+    ]
+    with httpx.Client(base_url=service.root, cookies={"fablab_session": token}, timeout=30) as pages:
+        for what, (path, form) in forms.items():
+            answers.append((what, pages.post(path, data={**form, "csrf": csrf})))
+    return answers
+
+
 def test_a_held_write_lock_gives_503_and_nothing_is_acknowledged(tmp_path: Path) -> None:
     service = LiveService(tmp_path / "data", db_busy_timeout_s="0.5")
     service.start()
@@ -122,9 +157,18 @@ def test_a_held_write_lock_gives_503_and_nothing_is_acknowledged(tmp_path: Path)
         admin = service.login()
         cohort = service.call("POST", "/cohorts", admin, json={**COHORT, "name": "avant"}).json()
         other = sqlite3.connect(service.data / "fablabctl.db", isolation_level=None)
+        audit_rows = other.execute("SELECT count(*) FROM audit_log").fetchone()[0]
         statuses: list[int] = []
         try:
             other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+            others = _writes_of_every_kind(service, admin, cohort["id"])
+            for what, answer in others:
+                if what.startswith("page"):  # a form: back to the page with an error message, nothing saved
+                    assert answer.status_code == 303, f"{what}: {answer.status_code} {answer.text[:300]}"
+                    assert "error" in answer.headers.get("set-cookie", ""), f"{what}: no error shown"
+                else:
+                    assert answer.status_code == 503, f"{what}: {answer.status_code} {answer.text[:300]}"
+                    assert answer.json()["code"] == "DB_BUSY"
             for n in range(10):
                 started = time.monotonic()
                 response = service.call("PATCH", f"/cohorts/{cohort['id']}", admin, json={"name": f"n{n}"})
@@ -140,10 +184,16 @@ def test_a_held_write_lock_gives_503_and_nothing_is_acknowledged(tmp_path: Path)
         assert set(statuses) == {503}
         names = {c["name"] for c in service.call("GET", "/cohorts", admin).json()}
         assert names == {"avant"}, f"refused writes were stored: {names}"
+        with sqlite3.connect(service.data / "fablabctl.db") as db:
+            after = db.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+        assert after == audit_rows, "a refused write left an audit row"
         again = service.call("PATCH", f"/cohorts/{cohort['id']}", admin, json={"name": "après"})
         assert again.status_code == 200
         assert service.call("GET", f"/cohorts/{cohort['id']}", admin).json()["name"] == "après"
         assert "Traceback" not in service.tail(400)
-        print(f"write lock held: {len(statuses)} writes refused with 503, 0 acknowledged, 0 stored")
+        print(
+            f"write lock held: {len(statuses) + len(others)} writes refused (API 503, forms an error "
+            "message), 0 acknowledged, 0 stored"
+        )
     finally:
         service.stop()

@@ -126,7 +126,9 @@ async def until(check: Callable[[], bool], timeout: float, what: str) -> None:
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_watchdog_reattaches_or_interrupts_a_job_whose_runner_died(lab: Lab, tmp_path: Path) -> None:
     machine = lab.machine("orphan-maker")
-    still_printing = lab.submit("lea", gcode(tmp_path / "a.gcode", 1500), kind="printer")
+    # long enough to be still printing when the watchdog looks, even on a loaded machine (at 1500 lines
+    # the print could end first under load: the job was then rightly interrupted, not re-attached)
+    still_printing = lab.submit("lea", gcode(tmp_path / "a.gcode", 8000), kind="printer")
     stopped = lab.submit("lea", gcode(tmp_path / "b.gcode", 20000), kind="printer")
     lab.approve(still_printing)
 

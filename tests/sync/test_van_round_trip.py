@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import json
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -142,6 +143,56 @@ def van_rows(w: World) -> int:
     )
 
 
+def hostile_pushes_and_files_are_refused_one_by_one(w: World, token: str) -> None:
+    """A broken or hostile van (a live token): every malformed record refused on its own with a code,
+    never a 500; a file is authenticated before its body is read and kept only under its true hash."""
+    bearer = {"Authorization": f"Bearer {token}"}
+    big = 2**64
+    items = [
+        {"key": "h-1", "kind": "attendance", "payload": {"x": 1}},  # no uuid
+        {"key": "h-2", "kind": "attendance", "payload": "text"},
+        {"key": "h-3", "kind": "attendance"},
+        {"key": "h-4", "kind": "job", "payload": {"state": "done", "design": {"a": 1}}},
+        {"key": "h-5", "kind": "odometer", "payload": {"machine": ["a"]}},
+        {"key": "h-6", "kind": "journal", "payload": {"uuid": "j", "text": "t", "day": "2026-12-01"}},
+        {"key": "h-7", "kind": "contribution", "payload": {"job": {"a": 1}}},
+        {"key": "h-8", "kind": "audit", "payload": {"target_id": big, "actor": {"x": 1}, "uuid": "u"}},
+        {"key": "h-9", "kind": "audit", "payload": {
+            "at": None, "actor": None, "action": "x" * 10_000, "target_type": big, "target_id": big,
+            "detail": None, "uuid": "u",
+        }},
+    ]  # fmt: skip
+    answer = httpx.post(
+        f"{w.central.url}/sync/push",
+        json={"cohort_id": w.other_cohort_id, "items": items},
+        headers=bearer,
+        timeout=60,
+    )
+    assert answer.status_code == 200, answer.text
+    results = answer.json()["results"]
+    assert [r["key"] for r in results] == [i["key"] for i in items]
+    assert {r["status"] for r in results} == {"refused"}, results
+    assert all(r["code"].startswith("SYNC_") for r in results), results
+
+    content = b"solid nothing\nendsolid nothing\n"
+    wrong = "0" * 64
+    answer = httpx.post(
+        f"{w.central.url}/sync/files", params={"sha256": wrong}, content=content, headers=bearer, timeout=30
+    )
+    assert answer.status_code == 422 and answer.json()["code"] == "SYNC_FILE_HASH", answer.text
+    designs = w.central.data / "designs"
+    assert not (designs / wrong[:2] / wrong).exists()
+    assert not list(designs.glob(".upload-*")), "a refused file left a temporary file behind"
+    # anonymous, announcing 50 MB and sending almost none: refused at once, not after the body
+    with socket.create_connection(("127.0.0.1", w.central.port)) as raw:
+        raw.sendall(
+            f"POST /api/v1/sync/files?sha256={wrong} HTTP/1.1\r\nHost: x\r\n"
+            "Content-Type: application/octet-stream\r\nContent-Length: 50000000\r\n\r\n".encode()
+        )
+        raw.settimeout(10)
+        assert raw.recv(200).startswith(b"HTTP/1.1 401"), "an anonymous file was read before its 401"
+
+
 def test_a_token_for_another_cohort_is_refused(world: World) -> None:
     w = world
     other = w.cli(w.central, "site", "token", "add", VAN, "--cohort", str(w.other_cohort_id)).stdout
@@ -166,6 +217,7 @@ def test_a_token_for_another_cohort_is_refused(world: World) -> None:
         timeout=30,
     )
     assert answer.status_code == 403 and answer.json()["code"] == "SYNC_TOKEN_WRONG_COHORT"
+    hostile_pushes_and_files_are_refused_one_by_one(w, other_token)
     token_id = other.strip().splitlines()[-2].split("°")[1].split()[0]
     w.cli(w.central, "site", "token", "revoke", token_id)
     answer = httpx.get(

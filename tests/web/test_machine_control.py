@@ -4,6 +4,7 @@ firmware receives, and how fast, is read on the simulators themselves."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -53,7 +54,9 @@ def lab(tmp_path: Path) -> Iterator[tuple[LiveService, MarlinSimulator, Recordin
     grbl = RecordingGrbl(time_scale=0.5)  # framing takes ~2 s: long enough to try confirming during it
     marlin.start()
     grbl.start()
-    service = LiveService(tmp_path / "var", dispatch_poll_s="0.2", stagger_start_s="0")
+    service = LiveService(
+        tmp_path / "var", dispatch_poll_s="0.2", stagger_start_s="0", db_busy_timeout_s="0.5"
+    )
     try:
         service.start(timeout=240)  # the build machine is shared: starting may be slow
         admin = service.login()
@@ -193,8 +196,22 @@ def test_emergency_stop_reaches_the_firmware_within_a_second(
         )
         assert laser.status_code == 200 and took < ESTOP_WITHIN_S
 
-    # the CLI from another machine (--api): through the serving process, every machine at once
+    # another process holds the database's write lock: the stop goes through all the same and the answer
+    # says so (never "busy, nothing saved" after an emergency stop); its audit row follows once it can
     marlin.halted = False  # Marlin ignores everything after kill(): the printer was switched off and on
+    m112_before = marlin.executed.count("M112")
+    lock = sqlite3.connect(service.data / "fablabctl.db", isolation_level=None)
+    try:
+        lock.execute("BEGIN IMMEDIATE")
+        busy = httpx.post(f"{service.url}/machines/{ids['prusa']}/emergency-stop", headers=staff, timeout=30)
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+    assert busy.status_code == 200, busy.text
+    assert marlin.executed.count("M112") > m112_before
+
+    # the CLI from another machine (--api): through the serving process, every machine at once
+    marlin.halted = False
     token = staff["Authorization"].removeprefix("Bearer ")
     m112_before, resets_before = marlin.executed.count("M112"), len(grbl.resets)
     took, result = _timed(
@@ -214,11 +231,16 @@ def test_emergency_stop_reaches_the_firmware_within_a_second(
         and "laser" in result.output
     )
     engine = create_engine(f"sqlite:///{service.data / 'fablabctl.db'}")
-    with engine.connect() as db:
-        stops = db.execute(
-            text("SELECT count(*) FROM audit_log WHERE action = 'machine.emergency_stop'")
-        ).scalar()
-    engine.dispose()
-    assert stops == 4  # one row per machine stopped: 1 + 1 + 2
+
+    def stops() -> int:
+        with engine.connect() as db:
+            query = text("SELECT count(*) FROM audit_log WHERE action = 'machine.emergency_stop'")
+            return int(db.execute(query).scalar() or 0)
+
+    try:  # one row per machine stopped: 1 + 1 + 1 (written once the lock was released) + 2
+        _until(lambda: stops() >= 5, 15, "the audit rows of every stop")
+        assert stops() == 5
+    finally:
+        engine.dispose()
     nothing = CliRunner().invoke(cli_app, ["--api", service.root, "--token", token, "machine", "estop"])
     assert nothing.exit_code == 2

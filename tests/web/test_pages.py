@@ -224,3 +224,71 @@ def test_a_rejected_job_shows_its_reason_to_the_tigiste(
     log_in("tigiste")
     page = client.get(job_url).text
     assert "Refusé" in page and "Trop grand pour la ruche" in page
+
+
+def page_routes(client: TestClient) -> list[tuple[str, str]]:
+    """(method, path) of every page route (PageRoute: not the API, not static files)."""
+    from fablabctl.web.pages.core import PageRoute
+
+    found: list[tuple[str, str]] = []
+
+    def walk(routes: object) -> None:
+        for route in routes:  # type: ignore[attr-defined]
+            inner = getattr(route, "original_router", None)
+            if inner is not None:
+                walk(inner.routes)
+            elif isinstance(route, PageRoute):
+                found.extend((m, route.path) for m in sorted(route.methods) if m in ("GET", "POST"))
+
+    walk(client.app.router.routes)  # type: ignore[attr-defined]
+    return found
+
+
+HUGE_IDS = ("99999999999999999999", "424242")  # past 2^63 (no row can have it), unknown
+WORDS = {"move": "in", "code": "fr", "action": "cancel", "ref": "abc"}  # the path's other parts
+
+
+def test_numbers_no_row_can_have_give_a_page_or_a_message_never_json_or_500(
+    log_in: Callable[[str], str], client: TestClient
+) -> None:
+    """Every page, GET and POST, with ids past 2^63, negative or unknown, in the path and in the form."""
+    routes = page_routes(client)
+    assert len(routes) > 30
+    for name in ("admin", "tigiste"):
+        token = log_in(name)
+        for method, path in routes:
+            if path in ("/logout", "/login", "/lang/{code}"):
+                continue
+            for number in HUGE_IDS:
+                url = re.sub(r"{(\w+)(?::\w+)?}", lambda m, n=number: WORDS.get(m.group(1), n), path)
+                form = {"csrf": token, "user_id": number, "priority": number, "quantity": number}
+                response = client.request(
+                    method, url, data=form if method == "POST" else None, follow_redirects=False
+                )
+                where = f"{name} {method} {url}: {response.status_code} {response.text[:200]}"
+                assert response.status_code < 500, where
+                assert "json" not in response.headers.get("content-type", "") or url.endswith(".json"), where
+                assert (
+                    response.status_code == 303
+                    or "text/html" in response.headers["content-type"]
+                    or (url.endswith((".json", ".bin")) and response.status_code == 404)
+                ), where
+
+
+def test_the_repair_button_makes_a_new_design_through_the_upload_path(
+    log_in: Callable[[str], str], client: TestClient, tmp_path: Path
+) -> None:
+    from tests.validation import cases
+
+    token = log_in("tigiste")
+    broken = cases.open_box(tmp_path / "ouvert.stl").read_bytes()
+    made = client.post(
+        "/designs/upload", files={"file": ("ouvert.stl", broken)}, headers={"X-CSRF-Token": token}
+    )
+    url = made.json()["url"]
+    repaired = client.post(f"{url}/repair", data={"csrf": token}, follow_redirects=False)
+    assert repaired.status_code == 303, repaired.text
+    assert repaired.headers["location"].startswith("/designs/") and repaired.headers["location"] != url
+    assert "ouvert-repare.stl" in client.get(repaired.headers["location"]).text
+    again = client.post(f"{url}/repair", data={"csrf": "forged"}, follow_redirects=False)
+    assert again.status_code == 303 and again.headers["location"] != repaired.headers["location"]

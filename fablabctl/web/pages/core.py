@@ -22,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from fablabctl import __version__
@@ -34,6 +35,7 @@ from fablabctl.people.auth import authenticate
 from fablabctl.people.roles import Role, role_of
 from fablabctl.web.csrf import token_for_session
 from fablabctl.web.deps import SESSION_COOKIE
+from fablabctl.web.transactions import db_error
 
 TEMPLATES = Path(__file__).parent / "templates"
 LANG_COOKIE = "fablab_lang"
@@ -217,18 +219,30 @@ class PageRoute(APIRoute):
                 if request.headers.get("x-csrf-token") is not None:
                     return _json_error("CSRF_FAILED", CSRF_TEXT.in_(lang), 403)
                 return redirect(back, flash=CSRF_TEXT.in_(lang), kind="error")
+            except (OverflowError, SQLAlchemyError) as exc:  # a number no column holds, a busy database
+                mapped = db_error(exc)
+                if mapped is None:
+                    raise
+                if request.method != "POST" and isinstance(exc, OverflowError):  # an id no row can have
+                    return _error_page(request, 404, Text("Adresse inconnue.", "Unknown address.").in_(lang))
+                return _page_error(request, mapped, lang, back)
             except FablabError as exc:
-                if request.headers.get("x-csrf-token") is not None:
-                    return _json_error(exc.code, message(exc, lang), exc.status)
-                if request.method == "POST":
-                    return redirect(back, flash=message(exc, lang), kind="error")
-                return _error_page(request, exc.status, message(exc, lang))
+                return _page_error(request, exc, lang, back)
             except RequestValidationError:
                 if request.method == "POST":
                     return redirect(back, flash=INVALID_FORM.in_(lang), kind="error")
                 return _error_page(request, 404, Text("Adresse inconnue.", "Unknown address.").in_(lang))
 
         return handler
+
+
+def _page_error(request: Request, exc: FablabError, lang: Lang, back: str) -> Response:
+    """A coded error as the caller expects it: JSON for the pages' scripts, a message after a form, a page."""
+    if request.headers.get("x-csrf-token") is not None:
+        return _json_error(exc.code, message(exc, lang), exc.status)
+    if request.method == "POST":
+        return redirect(back, flash=message(exc, lang), kind="error")
+    return _error_page(request, exc.status, message(exc, lang))
 
 
 def _json_error(code: str, text: str, status: int) -> Response:

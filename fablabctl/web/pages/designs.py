@@ -159,23 +159,15 @@ def problems(design_id: int, request: Request) -> Response:
 
 
 @router.post("/designs/{design_id}/repair")
-def repair(design_id: int, request: Request) -> Response:
-    context = context_of(request)
-    with db(request) as session:
-        user = require_user(request, session)
-        repaired = service.repair_design(
-            session=session,
-            actor=user,
-            design_id=design_id,
-            designs_dir=context.settings.designs_dir,
-            limits=context.limits,
-            machines=[to_spec(m) for m in list_machines(session=session)],
-        )
-        session.flush()
-        url = f"/designs/{repaired.id}"
+async def repair(design_id: int, request: Request) -> Response:
+    """The same repair path as the API (web/uploads.py): the owner's quota, validation slots."""
+    user = await run_in_threadpool(_logged_in, request)
+    repaired = await uploads.repair_design(
+        request=request, actor=user, context=context_of(request), lang=lang_of(request), design_id=design_id
+    )
     lang = lang_of(request)
     return redirect(
-        url,
+        f"/designs/{repaired.id}",
         flash="Réparation faite : comparez avant / après."
         if lang == "fr"
         else "Repaired: compare before / after.",

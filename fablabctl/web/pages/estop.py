@@ -10,36 +10,33 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from fablabctl.db.models import User
 from fablabctl.i18n import Text
 from fablabctl.web import control
-from fablabctl.web.pages.core import PageRoute, db, lang_of, redirect, require_user, safe_next
+from fablabctl.web.pages.core import PageRoute, context_of, db, lang_of, redirect, require_user, safe_next
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 STOPPED = Text("ARRÊT D'URGENCE envoyé à : {names}.", "EMERGENCY STOP sent to: {names}.")
 
 
-def _machines(request: Request) -> dict[int, str]:
+def _machines(request: Request) -> tuple[User, dict[int, str]]:
     with db(request) as session:
-        return control.staff_machines(session, require_user(request, session))
-
-
-def _record(request: Request, stopped: list[control.Stopped]) -> None:
-    with db(request) as session:
-        control.record_stop(session, require_user(request, session), stopped)
+        user = require_user(request, session)
+        return user, control.staff_machines(session, user)
 
 
 @router.post("/machines/emergency-stop")
 @router.post("/machines/{machine_id}/emergency-stop")
 async def emergency_stop(request: Request, machine_id: int | None = None) -> Response:
     """The same stop as `POST /api/v1/machines/.../emergency-stop` (`web/control.py`)."""
-    names = await run_in_threadpool(_machines, request)
+    user, names = await run_in_threadpool(_machines, request)
     ids = [machine_id] if machine_id is not None else list(names)
     stopped = await control.emergency_stop(control.links_of(request.app.state), names, ids)
     lang = lang_of(request)
     back = safe_next(request.headers.get("referer", "").partition(request.url.netloc)[2] or None, "/operator")
     if not stopped:
         return redirect(back, flash=control.NOT_HERE.in_(lang), kind="error")
-    await run_in_threadpool(_record, request, stopped)
+    await control.record_after_stop(request.app.state, context_of(request).sessions, user, stopped)
     text = STOPPED.format(names=", ".join(item.name for item in stopped)).in_(lang)
     return redirect(back, flash=text, kind="error")

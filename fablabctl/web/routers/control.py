@@ -68,9 +68,7 @@ async def _stop(request: Request, context: ContextDep, actor: CurrentUser, machi
         stopped = [control.Stopped(s.machine_id, machines[s.machine_id]) for s in stopped]
     if not stopped:
         raise Conflict("ESTOP_NOT_REACHED", control.NOT_HERE)
-    await run_in_threadpool(
-        run_in_session, context.sessions, lambda s: control.record_stop(s, actor, stopped), write=True
-    )
+    await control.record_after_stop(request.app.state, context.sessions, actor, stopped)
     reached = {s.machine_id for s in stopped}
     return EmergencyStopOut(
         stopped=[StoppedOut(machine_id=s.machine_id, name=s.name) for s in stopped],

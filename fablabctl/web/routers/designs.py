@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from fablabctl.designs import service
 from fablabctl.designs.schemas import DesignOut
-from fablabctl.fleet.service import get_machine, list_machines, to_spec
+from fablabctl.fleet.service import get_machine, to_spec
 from fablabctl.specs import MachineSpec
 from fablabctl.web import uploads
 from fablabctl.web.deps import ContextDep, CurrentUser, LangDep, SessionDep
@@ -62,19 +62,14 @@ def get_design(design_id: Id, session: SessionDep, actor: CurrentUser, lang: Lan
 
 
 @router.post("/{design_id}/repair", status_code=201)
-def repair_design(
-    design_id: Id, session: SessionDep, actor: CurrentUser, context: ContextDep, lang: LangDep
+async def repair_design(
+    design_id: Id, request: Request, actor: CurrentUser, context: ContextDep, lang: LangDep
 ) -> DesignOut:
-    """Apply the automatic STL repair and return it as a new design (the original is kept)."""
-    design = service.repair_design(
-        session=session,
-        actor=actor,
-        design_id=design_id,
-        designs_dir=context.settings.designs_dir,
-        limits=context.limits,
-        machines=[to_spec(m) for m in list_machines(session=session)],
+    """Apply the automatic STL repair and return it as a new design (the original is kept); counted
+    in the owner's quota, a large file waits for a validation slot."""
+    return await uploads.repair_design(
+        request=request, actor=actor, context=context, lang=lang, design_id=design_id
     )
-    return service.design_out(session, design, lang)
 
 
 @router.get("/{design_id}/report")

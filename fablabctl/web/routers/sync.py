@@ -9,13 +9,14 @@ from __future__ import annotations
 import os
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header
+from fastapi import APIRouter, Header, Query, Request
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from fablabctl.sync import central, tokens
 from fablabctl.sync.pull_serve import pull_bundle
 from fablabctl.web.deps import ContextDep, SessionDep
-from fablabctl.web.transactions import CommitFirstRoute
+from fablabctl.web.transactions import CommitFirstRoute, run_in_session
 
 router = APIRouter(prefix="/sync", tags=["sync"], route_class=CommitFirstRoute)
 FAULT_ENV = "FABLAB_SYNC_FAULT_AFTER_BATCHES"
@@ -55,16 +56,32 @@ def files_missing(
     return {"missing": central.missing_files(context.settings.designs_dir, body.hashes)}
 
 
-@router.post("/files")
-def file_upload(
-    sha256: str,
-    data: Annotated[bytes, Body(media_type="application/octet-stream")],
-    session: SessionDep,
+FILE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+@router.post("/files", openapi_extra=FILE_BODY)
+async def file_upload(
+    sha256: Annotated[str, Query(max_length=64)],
+    request: Request,
     context: ContextDep,
     authorization: AuthHeader = None,
 ) -> dict[str, Any]:
-    tokens.authenticate(session, _token(authorization))
-    return {"stored": central.store_file(context.settings.designs_dir, sha256, data)}
+    """One design file, its bytes as the body. The site token is checked before one byte is read;
+    the body streams to disk (size limit and read timeout in `web/limits.py`), kept if its hash matches."""
+    token = _token(authorization)
+    await run_in_threadpool(
+        run_in_session, context.sessions, lambda s: tokens.authenticate(s, token), write=True
+    )
+    settings = context.settings
+    stored = await central.receive_file(
+        settings.designs_dir, sha256, request.stream(), settings.max_upload_bytes
+    )
+    return {"stored": stored}
 
 
 @router.post("/push")
