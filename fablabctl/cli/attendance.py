@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from fablabctl.cli.common import backend, print_json, say, show_table, t
+from fablabctl.cli.common import backend, die, print_json, say, show_table, t
 from fablabctl.cli.people_ref import local_day, local_time, person_id
 from fablabctl.i18n import Text
 
@@ -17,6 +17,15 @@ AtOpt = Annotated[str | None, typer.Option("--at", help="Local time, e.g. 2026-1
 
 
 CANCELLED = Text(" (annulé)", " (cancelled)")
+METHODS = {
+    "staff": Text("équipe", "staff"),
+    "self": Text("auto (à confirmer)", "self (to confirm)"),
+    "confirmed": Text("confirmé", "confirmed"),
+}
+SHORT_REASON = Text(
+    "--reason : dites pourquoi vous corrigez (au moins 3 caractères), c'est gardé avec la correction.",
+    "--reason: say why you correct it (at least 3 characters); it is kept with the correction.",
+)
 
 
 def _hm(value: str | None) -> str:
@@ -70,7 +79,8 @@ def _rows(entries: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
             _hm(e["check_in"]),
             _hm(e["check_out"]),
             e["phase"],
-            e["method"] + (t(CANCELLED) if e["cancelled"] else ""),
+            (t(METHODS[e["method"]]) if e["method"] in METHODS else e["method"])
+            + (t(CANCELLED) if e["cancelled"] else ""),
             f"v{e['version']}",
         )
         for e in entries
@@ -124,6 +134,8 @@ def correct(
     cancel: Annotated[bool, typer.Option(help="The entry was a mistake: it no longer counts")] = False,
 ) -> None:
     """Correct an entry: a new version, the old one kept."""
+    if len(reason.strip()) < 3:
+        raise die(SHORT_REASON, code=2)
     body = {
         "check_in": local_time(check_in, "--in"),
         "check_out": local_time(check_out, "--out"),

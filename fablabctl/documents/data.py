@@ -26,6 +26,7 @@ from fablabctl.db.models import (
     Job,
     PixAssessment,
     Site,
+    TimetableSlot,
     User,
 )
 from fablabctl.documents.skills import practised
@@ -64,7 +65,7 @@ class Ctx:
                 "name": cohort.name,
                 "starts_on": cohort.starts_on,
                 "ends_on": cohort.ends_on,
-                "site": site.name if site else "",
+                "site": site.name if site and site.name != self.settings.site else "",  # a van's name
                 "programme": programme_title(self.settings, cohort.project),
             },
             "generated_on": self.clock().astimezone(self.rules.tz).date(),
@@ -109,13 +110,21 @@ def _enrolments(session: Session, cohort_id: int, user_id: int | None) -> list[E
 
 
 def _absence_labels(session: Session, cohort_id: int, user_id: int) -> dict[date, list[str]]:
-    labels: dict[date, list[str]] = {}
-    for absence in session.scalars(
-        select(Absence).where(Absence.cohort_id == cohort_id, Absence.user_id == user_id)
+    """Each day's absences with their slots: « absence non excusée (09:00–12:30) »."""
+    slots_by: dict[date, dict[str, list[str]]] = {}
+    state = {None: "absence à justifier", True: "absence excusée", False: "absence non excusée"}
+    for absence, slot in session.execute(
+        select(Absence, TimetableSlot)
+        .join(TimetableSlot, TimetableSlot.id == Absence.slot_id)
+        .where(Absence.cohort_id == cohort_id, Absence.user_id == user_id)
+        .order_by(TimetableSlot.day, TimetableSlot.starts_at)
     ):
-        state = {None: "absence à justifier", True: "absence excusée", False: "absence non excusée"}
-        labels.setdefault(absence.day, []).append(state[absence.excused])
-    return labels
+        span = f"{slot.starts_at:%H:%M}–{slot.ends_at:%H:%M}"
+        slots_by.setdefault(absence.day, {}).setdefault(state[absence.excused], []).append(span)
+    return {
+        day: [f"{label} ({', '.join(spans)})" for label, spans in by_state.items()]
+        for day, by_state in slots_by.items()
+    }
 
 
 def presence(

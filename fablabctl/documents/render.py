@@ -28,7 +28,8 @@ MONTHS = (
 def fr_date(value: date | None) -> str:
     if value is None:
         return ""
-    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+    day = "1er" if value.day == 1 else str(value.day)
+    return f"{day} {MONTHS[value.month - 1]} {value.year}"
 
 
 def fr_day(value: date) -> str:
@@ -40,6 +41,21 @@ def hours_label(value: float) -> str:
     return f"{minutes // 60} h {minutes % 60:02d}"
 
 
+def fr_number(value: float | None, places: int = 1, *, sign: bool = False, trim: bool = False) -> str:
+    """A number as written in French: decimal comma (65,0 -> "65" when `trim`)."""
+    if value is None:
+        return "—"
+    text = f"{value:{'+' if sign else ''}.{places}f}"
+    if trim and "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace(".", ",")
+
+
+def hhmm(value: object) -> str:
+    """09:00:00 or a time -> 09:00."""
+    return str(value)[:5]
+
+
 @cache
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
@@ -49,7 +65,9 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(fr_date=fr_date, fr_day=fr_day, hours_label=hours_label)
+    env.filters.update(
+        fr_date=fr_date, fr_day=fr_day, hours_label=hours_label, fr_number=fr_number, hhmm=hhmm
+    )
     return env
 
 

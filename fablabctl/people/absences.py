@@ -45,7 +45,7 @@ def detect(session: Session, cohort: Cohort, rules: Rules, now: datetime) -> Non
         if start + timedelta(minutes=rules.grace_minutes) > now:
             continue
         for user_id in tigistes:
-            present = overlapping(start, end, periods[user_id]) is not None
+            present = overlapping(start, end, periods[user_id], rules.tz) is not None
             absence = existing.get((slot.id, user_id))
             if not present and absence is None:
                 session.add(

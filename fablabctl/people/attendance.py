@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
+from typing import NoReturn
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -109,15 +110,24 @@ def _enrolled(session: Session, cohort_id: int, user_id: int) -> Enrolment:
     enrolment = session.scalar(
         select(Enrolment).where(Enrolment.cohort_id == cohort_id, Enrolment.user_id == user_id)
     )
-    if enrolment is None:
-        raise Invalid(
-            "NOT_ENROLLED",
-            Text(
-                f"La personne {user_id} n'est pas inscrite dans la cohorte {cohort_id}.",
-                f"Person {user_id} is not enrolled in cohort {cohort_id}.",
-            ),
+    if enrolment is not None:
+        return enrolment
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(
+            "USER_NOT_FOUND",
+            Text(f"Personne inconnue : {user_id}", f"Unknown person: {user_id}"),
+            id=user_id,
         )
-    return enrolment
+    raise Invalid(
+        "NOT_ENROLLED",
+        Text(
+            f"« {user.username} » n'est pas inscrit(e) dans la cohorte {cohort_id} : "
+            f"inscrivez la personne d'abord (cohort enrol {cohort_id} {user.username}).",
+            f"“{user.username}” is not enrolled in cohort {cohort_id}: "
+            f"enrol them first (cohort enrol {cohort_id} {user.username}).",
+        ),
+    )
 
 
 def _may_record_for(actor: User, user_id: int) -> str:
@@ -141,7 +151,7 @@ def _refuse_overlap(
     session: Session, rules: Rules, user_id: int, start: datetime, end: datetime | None, skip: str | None
 ) -> None:
     others = [p for p in live_periods(session, user_id=user_id) if p.entry_uuid != skip]
-    clash = overlapping(start, end, others)
+    clash = overlapping(start, end, others, rules.tz)
     if clash is None:
         return
     local_in = clash.check_in.astimezone(rules.tz)
@@ -151,8 +161,10 @@ def _refuse_overlap(
         raise Conflict(
             "ATTENDANCE_ALREADY_OPEN",
             Text(
-                f"Cette personne est déjà pointée présente depuis le {span} : pointez d'abord sa sortie.",
-                f"This person is already checked in since {span}: check them out first.",
+                f"Cette personne est déjà pointée présente depuis le {span} (pointage "
+                f"#{find_entry(session, clash.entry_uuid).id}) : pointez d'abord sa sortie.",
+                f"This person is already checked in since {span} (entry "
+                f"#{find_entry(session, clash.entry_uuid).id}): check them out first.",
             ),
             entry=clash.entry_uuid,
         )
@@ -250,11 +262,18 @@ def check_out(
                 "No open check-in for this person in this cohort.",
             ),
         )
-    previous = open_entries[-1]
+    day = at.astimezone(rules.tz).date()
+    same_day = [e for e in open_entries if e.check_in.astimezone(rules.tz).date() == day]
+    if not same_day:
+        _open_on_another_day(open_entries[-1], rules)
+    previous = same_day[-1]
     if at <= previous.check_in:
         raise Invalid(
             "CHECKOUT_BEFORE_CHECKIN",
-            Text("La sortie doit être après l'entrée.", "The check-out must be after the check-in."),
+            Text(
+                f"La sortie doit être après l'entrée ({previous.check_in.astimezone(rules.tz):%H:%M}).",
+                f"The check-out must be after the check-in ({previous.check_in.astimezone(rules.tz):%H:%M}).",
+            ),
         )
     _refuse_overlap(session, rules, data.user_id, previous.check_in, at, previous.entry_uuid)
     entry = _new_version(previous, actor, "sortie", check_out=at)
@@ -266,12 +285,30 @@ def check_out(
     return entry
 
 
+def _open_on_another_day(entry: AttendanceEntry, rules: Rules) -> NoReturn:
+    """A check-out never closes a check-in of another day (that would count the night): the
+    trainer says when the person left that day, with a correction."""
+    since = entry.check_in.astimezone(rules.tz)
+    raise Conflict(
+        "OPEN_CHECKIN_OTHER_DAY",
+        Text(
+            f"La seule entrée sans sortie de cette personne date du {since:%d/%m/%Y} à {since:%H:%M} "
+            f"(pointage #{entry.id}) : corrigez-la en indiquant l'heure de sortie de ce jour-là "
+            f"(attendance correct {entry.id} --in … --out … --reason …).",
+            f"This person's only open check-in is from {since:%d/%m/%Y} at {since:%H:%M} "
+            f"(entry #{entry.id}): correct it with that day's check-out time "
+            f"(attendance correct {entry.id} --in … --out … --reason …).",
+        ),
+        entry=entry.entry_uuid,
+    )
+
+
 def find_entry(session: Session, ref: str) -> AttendanceEntry:
     """The latest version of an entry named by a row id, its uuid, or a uuid prefix (8+ chars)."""
     row: AttendanceEntry | None = None
-    if ref.isdigit():
+    if ref.isdigit() and int(ref) < 2**31:  # a row id (larger ones overflow PostgreSQL's integer)
         row = session.get(AttendanceEntry, int(ref))
-    elif len(ref) >= 8:
+    if row is None and len(ref) >= 8:  # a uuid prefix can be all digits (65755875...)
         matches = list(
             session.scalars(
                 select(AttendanceEntry).where(
@@ -301,6 +338,14 @@ def correct(
     start = rules.aware(data.check_in)
     end = rules.aware(data.check_out) if data.check_out else None
     _not_future(end or start, clock())
+    if end is not None and end.astimezone(rules.tz).date() != start.astimezone(rules.tz).date():
+        raise Invalid(
+            "PERIOD_SPANS_DAYS",
+            Text(
+                "L'entrée et la sortie doivent être le même jour (une présence par jour et par période).",
+                "Check-in and check-out must be on the same day (one entry per day and period).",
+            ),
+        )
     if not data.cancel:
         _refuse_overlap(session, rules, previous.user_id, start, end, previous.entry_uuid)
     method = "confirmed" if previous.method == "self" else previous.method

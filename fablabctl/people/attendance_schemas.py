@@ -39,7 +39,9 @@ class Correction(Strict):
     @model_validator(mode="after")
     def _order(self) -> Self:
         if self.check_out is not None and self.check_out <= self.check_in:
-            raise TextValueError(Text("check_out doit suivre check_in", "check_out must be after check_in"))
+            raise TextValueError(
+                Text("la sortie doit être après l'entrée", "the check-out must be after the check-in")
+            )
         return self
 
 

@@ -77,11 +77,21 @@ def round_seconds(seconds: int, rounding_minutes: int) -> int:
     return ((seconds + step // 2) // step) * step // 60
 
 
-def overlapping(check_in: datetime, check_out: datetime | None, others: list[Period]) -> Period | None:
-    """The first other period sharing time with [check_in, check_out) (an open one runs forever)."""
-    end = check_out or datetime.max.replace(tzinfo=check_in.tzinfo)
+def day_end(moment: datetime, tz: tzinfo) -> datetime:
+    """Midnight after `moment`, in the site's time zone: where a period left open stops."""
+    local = moment.astimezone(tz)
+    return datetime.combine(local.date() + timedelta(days=1), time(), tzinfo=tz)
+
+
+def overlapping(
+    check_in: datetime, check_out: datetime | None, others: list[Period], tz: tzinfo
+) -> Period | None:
+    """The first other period sharing time with [check_in, check_out). An open period runs to the
+    end of its day: a check-in forgotten open, or typed in from a past day's paper sheet, must not
+    block (or count as presence on) the days after it."""
+    end = check_out or day_end(check_in, tz)
     for other in others:
-        other_end = other.check_out or datetime.max.replace(tzinfo=check_in.tzinfo)
+        other_end = other.check_out or day_end(other.check_in, tz)
         if check_in < other_end and other.check_in < end:
             return other
     return None

@@ -43,6 +43,11 @@ class JobListCache:
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
+    def clear(self) -> None:
+        """Forget every answer (a purge: no erased name may stay in memory, even for 2 s)."""
+        with self._lock:
+            self._entries.clear()
+
     def get(self, session: Session, key: Hashable, build: Callable[[], bytes]) -> bytes:
         """The answer for `key`: from memory if the jobs have not changed since, else `build()`."""
         version = jobs_version(session)

@@ -41,7 +41,11 @@ def sheet(name: str, logo: str | None = None) -> dict[str, Any]:
 
 
 def test_french_formats() -> None:
-    assert fr_date(date(2025, 8, 1)) == "1 août 2025" and fr_day(date(2025, 3, 3)) == "lundi 03/03/2025"
+    assert (
+        fr_date(date(2025, 8, 1)) == "1er août 2025"
+        and fr_date(date(2025, 8, 2)) == "2 août 2025"
+        and fr_day(date(2025, 3, 3)) == "lundi 03/03/2025"
+    )
     assert hours_label(66.25) == "66 h 15" and hours_label(70) == "70 h 00"
 
 

@@ -105,10 +105,14 @@ def test_self_checkin_waits_for_a_trainer() -> None:
 
 def test_overlaps() -> None:
     morning = period(3, "09:00", "12:30")
-    assert overlapping(at(3, "12:00"), at(3, "13:00"), [morning]) is morning
-    assert overlapping(at(3, "12:30"), at(3, "13:00"), [morning]) is None  # touching is fine
-    assert overlapping(at(3, "08:00"), None, [morning]) is morning  # an open period runs on
-    assert overlapping(at(3, "13:00"), at(3, "14:00"), [period(3, "10:00", None)]) is not None
+    assert overlapping(at(3, "12:00"), at(3, "13:00"), [morning], PARIS) is morning
+    assert overlapping(at(3, "12:30"), at(3, "13:00"), [morning], PARIS) is None  # touching is fine
+    assert overlapping(at(3, "08:00"), None, [morning], PARIS) is morning  # an open period runs on
+    assert overlapping(at(3, "13:00"), at(3, "14:00"), [period(3, "10:00", None)], PARIS) is not None
+    # ... to the end of its day only: a check-in left open (or typed in from a past day's sheet)
+    # neither blocks nor counts as presence on the days after it
+    assert overlapping(at(4, "09:00"), at(4, "12:00"), [period(3, "10:00", None)], PARIS) is None
+    assert overlapping(at(2, "09:00"), None, [morning], PARIS) is None
 
 
 def test_expected_end_at_the_current_pace() -> None:

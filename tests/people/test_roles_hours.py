@@ -121,7 +121,7 @@ CASES = {
         "POST",
         "/cohorts/{c}/attendance/check-out",
         STAFF,
-        body=lambda i: {"user_id": i["other"]},
+        body=lambda i: {"user_id": i["other"], "at": "2025-02-04T12:00"},  # the open check-in's day
         open_entry=True,
     ),
     "attendance.list": Case("GET", "/cohorts/{c}/attendance", EVERYONE),
@@ -212,3 +212,32 @@ def test_role_matrix(client: TestClient, headers: Headers, user_ids: dict[str, i
         if allowed != case.allowed:
             wrong.append(f"{name}: allowed {sorted(allowed)}, expected {sorted(case.allowed)}")
     assert wrong == []
+
+
+def test_the_matrix_covers_every_endpoint() -> None:
+    """A new attendance, programme or document endpoint must be added to CASES (no request made)."""
+    import re
+    import typing
+
+    from fastapi.routing import APIRoute
+
+    from fablabctl.documents.service import Kind
+    from fablabctl.web.routers import attendance, documents, programme
+
+    def shape(path: str) -> str:
+        return re.sub(r"\{[^}]+\}", "{}", path)
+
+    def case_shape(path: str) -> str:  # /cohorts/{c}/documents/bilan is the route .../documents/{kind}
+        return shape(re.sub(r"/documents/[a-z]+$", "/documents/{kind}", path))
+
+    covered = {(c.method, case_shape(c.path)) for c in CASES.values()}
+    routes = {
+        (method, shape(route.path))
+        for module in (attendance, documents, programme)
+        for route in module.router.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods
+    }
+    assert routes - covered == set()
+    kinds = {c.path.rsplit("/", 1)[1] for c in CASES.values() if "/documents/" in c.path}
+    assert kinds == set(typing.get_args(Kind))

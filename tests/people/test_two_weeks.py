@@ -137,7 +137,7 @@ def check_documents(cli: Callable[..., str], cid: str, tmp: Path) -> None:
     assert "Bilan de session" in text and "Total 551 h 15 595 h 00" in text
     assert "4 personne(s) sur 8 ont effectué toutes leurs heures" in text
     assert "Travaux : 3 ; terminés : 2 ; échoués : 1 ; taux de réussite : 67 %" in text
-    assert "Information et données 1.0 2.3 +1.3" in text  # (1+0+2)/3 before, (3+2+2)/3 after
+    assert "Information et données 1,0 2,3 +1,3" in text  # (1+0+2)/3 before, (3+2+2)/3 after
     assert "information 56 h 00" in text and "formation 222 h 28" in text and "fabrication 272 h 50" in text
 
     contrat = pdf_text(_doc(cli, tmp, "contrat", cid, "karim"))

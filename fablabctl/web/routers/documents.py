@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from fablabctl.documents.data import Ctx
@@ -87,7 +87,12 @@ class PurgeOut(BaseModel):
 
 @router.post("/cohorts/{cohort_id}/purge")
 def purge_cohort(
-    cohort_id: int, body: PurgeIn, session: SessionDep, actor: CurrentUser, context: ContextDep
+    cohort_id: int,
+    body: PurgeIn,
+    session: SessionDep,
+    actor: CurrentUser,
+    context: ContextDep,
+    request: Request,
 ) -> PurgeOut:
     report = purge.purge_cohort(
         session=session,
@@ -100,6 +105,9 @@ def purge_cohort(
     # the erased values must not survive in free pages: commit now, then compact the database
     session.commit()
     purge.compact(context.engine, report.touched_tables)
+    cache = getattr(request.app.state, "job_lists", None)
+    if cache is not None:
+        cache.clear()  # job lists answered from memory carried the purged names
     return PurgeOut(
         cohort_id=report.cohort_id,
         purged_user_ids=report.purged_user_ids,
