@@ -109,7 +109,8 @@ def run(app: typer.Typer, argv: list[str] | None = None) -> int:
     try:
         result = typer.main.get_command(app).main(args=args, prog_name="fablabctl", standalone_mode=False)
     except typer.TyperException as error:
-        show(error, args)
+        if type(error).__name__ != "NoArgsIsHelpError":  # `fablabctl attendance` alone: its help, shown
+            show(error, args)
         return error.exit_code
     except typer.Abort:
         err_console.print(ABORTED.in_(_lang_from_argv(args)))

@@ -14,9 +14,9 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from fablabctl import audit
+from fablabctl.content_store import StoredFile
 from fablabctl.db.models import Design, User
 from fablabctl.designs.service import record_upload, run_validation
-from fablabctl.designs.storage import StoredFile
 from fablabctl.errors import Invalid
 from fablabctl.file_limits import ValidationLimits
 from fablabctl.i18n import Text

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fablabctl import audit
+from fablabctl.content_store import path_for, store_stream
 from fablabctl.db.models import Design, DesignFile, User
 from fablabctl.designs.schemas import DesignOut
-from fablabctl.designs.storage import path_for, store_stream
 from fablabctl.errors import Conflict, Invalid, TooLarge, not_found
 from fablabctl.file_limits import ValidationLimits
 from fablabctl.i18n import Lang, Text

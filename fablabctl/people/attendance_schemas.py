@@ -8,7 +8,6 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from fablabctl.i18n import Text, TextValueError
-from fablabctl.sync.schemas import VanHoursOut
 
 Phase = Literal["information", "formation", "fabrication"]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
@@ -78,6 +77,17 @@ class DayOut(BaseModel):
     phases: list[str]
     hours: float
     open: bool
+
+
+class VanHoursOut(BaseModel):
+    """Hours of one tigiste recorded in a van (a site other than the cohort's) and when they arrived."""
+
+    site: str
+    hours: float
+    entries: int
+    first_arrival: str
+    last_arrival: str
+    conflicts: int  # overlaps with presences recorded elsewhere, for a trainer to resolve
 
 
 class HoursOut(BaseModel):

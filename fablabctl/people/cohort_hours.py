@@ -19,7 +19,7 @@ from fablabctl.people.cohorts import get_cohort
 from fablabctl.people.hours import expected_end, minutes_to_hours, summarize
 from fablabctl.people.roles import STAFF, Role, require, role_of
 from fablabctl.people.timetable import day_ends
-from fablabctl.sync.provenance import van_hours
+from fablabctl.people.van_hours import van_hours
 
 
 def hours_of(

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from fablabctl import audit
 from fablabctl.clock import Clock, utc_now
 from fablabctl.config import Settings
+from fablabctl.content_store import path_for
 from fablabctl.db.base import Base
 from fablabctl.db.models import (
     Absence,
@@ -41,7 +42,6 @@ from fablabctl.db.models import (
     JournalEntry,
     User,
 )
-from fablabctl.designs.storage import path_for
 from fablabctl.errors import Conflict, Invalid, forbidden
 from fablabctl.i18n import Text as Msg
 from fablabctl.people.cohorts import get_cohort

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fablabctl.content_store import path_for
 from fablabctl.db.models import (
     AuditEntry,
     Contribution,
@@ -23,7 +24,6 @@ from fablabctl.db.models import (
     Machine,
     SyncOdometer,
 )
-from fablabctl.designs.storage import path_for
 from fablabctl.i18n import Text
 from fablabctl.queue.states import TERMINAL_STATES
 from fablabctl.sync.codec import by_uuid, is_sha256, parse_dt, user_id

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from fablabctl.designs.storage import StagedFile, path_for, store_bytes
+from fablabctl.content_store import StagedFile, path_for, store_bytes
 from fablabctl.errors import Invalid
 from fablabctl.i18n import Text
 from fablabctl.sync import tokens

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fablabctl.clock import utc_now
+from fablabctl.content_store import path_for
 from fablabctl.db.models import SyncOutbox
-from fablabctl.designs.storage import path_for
 from fablabctl.sync.codec import get_state, set_state
 from fablabctl.sync.outcome import ACKED
 

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fablabctl import audit
+from fablabctl.content_store import path_for, store_bytes
 from fablabctl.db.models import (
     AuditEntry,
     Cohort,
@@ -33,7 +34,6 @@ from fablabctl.db.models import (
     TimetableSlot,
     User,
 )
-from fablabctl.designs.storage import path_for, store_bytes
 from fablabctl.errors import Invalid
 from fablabctl.fleet.materials import adopt_library, write_site_file
 from fablabctl.i18n import Text

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fablabctl import audit
+from fablabctl.content_store import path_for
 from fablabctl.db.models import (
     Cohort,
     CohortTrainer,
@@ -26,7 +27,6 @@ from fablabctl.db.models import (
     TimetableSlot,
     User,
 )
-from fablabctl.designs.storage import path_for
 from fablabctl.fleet.materials import library_toml
 from fablabctl.sync.codec import ensure_link, iso
 from fablabctl.sync.tokens import TokenScope

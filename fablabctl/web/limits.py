@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from fablabctl.designs.storage import too_large
+from fablabctl.content_store import too_large
 from fablabctl.errors import FablabError
 from fablabctl.i18n import Text
 from fablabctl.web.errors import error_body

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from fablabctl.designs.storage import StagedFile
+from fablabctl.content_store import StagedFile
 from fablabctl.errors import Invalid
 from fablabctl.i18n import Text
 

@@ -20,11 +20,11 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from fablabctl.content_store import CHUNK, StagedFile, StoredFile, store_stream
 from fablabctl.context import ServiceContext
 from fablabctl.db.models import Design, DesignFile, User
 from fablabctl.designs import repair, service
 from fablabctl.designs.schemas import DesignOut
-from fablabctl.designs.storage import CHUNK, StagedFile, StoredFile, store_stream
 from fablabctl.errors import FablabError, Invalid
 from fablabctl.fleet.service import list_machines, to_spec
 from fablabctl.i18n import Lang, Text

@@ -81,6 +81,8 @@ def test_a_sentence_not_known_is_kept_whole() -> None:
 def test_help_and_success_still_exit_zero(run, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
     code, _ = run("attendance", "--help")
     assert code == 0
+    code, err = run("attendance")  # a group alone shows its help, with no error line after it
+    assert code == 2 and "Erreur" not in err
 
 
 def test_the_installed_command_exits_2_with_the_french_line(tmp_path: Path) -> None:

@@ -65,7 +65,10 @@ class Job(Base):
     machine_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(
-        UTCDateTime(), default=utc_now, onupdate=utc_now, index=True  # the dispatcher reads what changed
+        UTCDateTime(),
+        default=utc_now,
+        onupdate=utc_now,
+        index=True,  # the dispatcher reads what changed
     )
 
 

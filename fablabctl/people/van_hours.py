@@ -1,4 +1,4 @@
-"""Central side: which of a tigiste's hours came from a van, and when they arrived.
+"""Central side: which of a tigiste's hours came from a van (a mobile Fab Lab), and when they arrived.
 
 Shown beside the hours (`fablabctl hours`, the API, the cohort page): per van site, the hours of
 the entries it recorded (rounded per day by the same rule) and the first and last arrival.
