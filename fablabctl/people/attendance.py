@@ -19,14 +19,14 @@ from sqlalchemy.orm import Session
 from fablabctl import audit
 from fablabctl.clock import Clock, utc_now
 from fablabctl.config import Settings
-from fablabctl.db.models import AttendanceEntry, Cohort, Enrolment, Site, TimetableSlot, User
+from fablabctl.db.models import AttendanceEntry, Cohort, Enrolment, TimetableSlot, User
 from fablabctl.db.models.attendance import new_uuid
 from fablabctl.errors import Conflict, Invalid, NotFound, forbidden
 from fablabctl.i18n import Text
-from fablabctl.people.attendance_schemas import CheckIn, CheckOut, Correction, EntryOut
+from fablabctl.people.attendance_schemas import CheckIn, CheckOut, Correction
 from fablabctl.people.cohorts import get_cohort
 from fablabctl.people.hours import Period, overlapping
-from fablabctl.people.roles import STAFF, TEACHING, Role, require, role_of
+from fablabctl.people.roles import STAFF, TEACHING, require, role_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,31 +79,6 @@ def live_periods(session: Session, *, user_id: int, cohort_id: int | None = None
         for e in latest_versions(session, cohort_id=cohort_id, user_id=user_id)
         if not e.cancelled
     ]
-
-
-def entry_out(session: Session, entry: AttendanceEntry, tz: tzinfo) -> EntryOut:
-    user = session.get(User, entry.user_id)
-    site = session.get(Site, entry.site_id)
-    return EntryOut(
-        id=entry.id,
-        uuid=entry.uuid,
-        entry_uuid=entry.entry_uuid,
-        version=entry.version,
-        supersedes=entry.supersedes,
-        site=site.name if site else "",
-        cohort_id=entry.cohort_id,
-        user_id=entry.user_id,
-        username=user.username if user else "",
-        display_name=user.display_name if user else "",
-        phase=entry.phase,
-        check_in=entry.check_in.astimezone(tz),
-        check_out=entry.check_out.astimezone(tz) if entry.check_out else None,
-        method=entry.method,
-        cancelled=entry.cancelled,
-        recorded_by_id=entry.recorded_by_id,
-        reason=entry.reason,
-        created_at=entry.created_at.astimezone(tz),
-    )
 
 
 def _enrolled(session: Session, cohort_id: int, user_id: int) -> Enrolment:
@@ -389,41 +364,3 @@ def confirm(*, session: Session, actor: User, ref: str) -> AttendanceEntry:
         session, actor=actor, action="attendance.confirm", target_type="attendance", target_id=entry.uuid
     )
     return entry
-
-
-def list_entries(
-    *,
-    session: Session,
-    actor: User,
-    cohort_id: int,
-    day: date | None,
-    user_id: int | None,
-    rules: Rules,
-    all_versions: bool = False,
-) -> list[AttendanceEntry]:
-    """Staff read a cohort's attendance (audited); a tigiste reads only their own."""
-    get_cohort(session=session, actor=actor, cohort_id=cohort_id)
-    if role_of(actor) is Role.TIGISTE:
-        user_id = actor.id
-    else:
-        require(actor, STAFF)
-    if all_versions:
-        query = select(AttendanceEntry).where(AttendanceEntry.cohort_id == cohort_id)
-        if user_id is not None:
-            query = query.where(AttendanceEntry.user_id == user_id)
-        rows = list(session.scalars(query.order_by(AttendanceEntry.id)))
-    else:
-        rows = latest_versions(session, cohort_id=cohort_id, user_id=user_id)
-    if day is not None:
-        rows = [r for r in rows if r.check_in.astimezone(rules.tz).date() == day]
-    if role_of(actor) is not Role.TIGISTE:
-        audit.record(
-            session,
-            actor=actor,
-            action="attendance.list",
-            target_type="cohort",
-            target_id=cohort_id,
-            user_id=user_id,
-            count=len(rows),
-        )
-    return rows

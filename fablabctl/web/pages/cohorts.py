@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from fablabctl.clock import utc_now
 from fablabctl.db.models import User
 from fablabctl.i18n import Text
-from fablabctl.people import absences, attendance, auth, cohort_hours, programme
+from fablabctl.people import absences, attendance, attendance_read, auth, cohort_hours, programme
 from fablabctl.people.attendance import Rules
 from fablabctl.people.attendance_schemas import AbsenceDecision, CheckIn, CheckOut
 from fablabctl.people.cohorts import cohort_out, get_cohort, visible_cohorts
@@ -95,7 +95,7 @@ def cohort_page(cohort_id: int, request: Request) -> Response:
         hours = cohort_hours.cohort_hours(
             session=session, actor=user, cohort_id=cohort_id, rules=rules, lang=lang
         )
-        entries = attendance.list_entries(
+        entries = attendance_read.list_entries(
             session=session, actor=user, cohort_id=cohort_id, day=None, user_id=None, rules=rules
         )
         missed = absences.list_absences(session=session, actor=user, cohort_id=cohort_id, rules=rules)
@@ -190,7 +190,7 @@ def presence(request: Request, kiosk: bool = False) -> Response:
             hours = cohort_hours.cohort_hours(
                 session=session, actor=user, cohort_id=cohort.id, rules=rules, lang=lang, user_id=user.id
             )
-            entries = attendance.list_entries(
+            entries = attendance_read.list_entries(
                 session=session, actor=user, cohort_id=cohort.id, day=None, user_id=user.id, rules=rules
             )
             mine.append(

@@ -6,7 +6,7 @@ from datetime import date
 
 from fastapi import APIRouter
 
-from fablabctl.people import absences, attendance, cohort_hours, timetable
+from fablabctl.people import absences, attendance, attendance_read, cohort_hours, timetable
 from fablabctl.people.attendance import Rules
 from fablabctl.people.attendance_schemas import (
     AbsenceDecision,
@@ -36,7 +36,7 @@ def check_in(
 ) -> EntryOut:
     rules = _rules(context)
     entry = attendance.check_in(session=session, actor=actor, cohort_id=cohort_id, data=body, rules=rules)
-    return attendance.entry_out(session, entry, rules.tz)
+    return attendance_read.entry_out(session, entry, rules.tz)
 
 
 @router.post("/cohorts/{cohort_id}/attendance/check-out", status_code=201)
@@ -45,7 +45,7 @@ def check_out(
 ) -> EntryOut:
     rules = _rules(context)
     entry = attendance.check_out(session=session, actor=actor, cohort_id=cohort_id, data=body, rules=rules)
-    return attendance.entry_out(session, entry, rules.tz)
+    return attendance_read.entry_out(session, entry, rules.tz)
 
 
 @router.get("/cohorts/{cohort_id}/attendance")
@@ -59,7 +59,7 @@ def list_attendance(
     versions: bool = False,
 ) -> list[EntryOut]:
     rules = _rules(context)
-    rows = attendance.list_entries(
+    rows = attendance_read.list_entries(
         session=session,
         actor=actor,
         cohort_id=cohort_id,
@@ -68,7 +68,7 @@ def list_attendance(
         rules=rules,
         all_versions=versions,
     )
-    return [attendance.entry_out(session, e, rules.tz) for e in rows]
+    return [attendance_read.entry_out(session, e, rules.tz) for e in rows]
 
 
 @router.post("/attendance/{ref}/correct", status_code=201)
@@ -77,13 +77,13 @@ def correct(
 ) -> EntryOut:
     rules = _rules(context)
     entry = attendance.correct(session=session, actor=actor, ref=ref, data=body, rules=rules)
-    return attendance.entry_out(session, entry, rules.tz)
+    return attendance_read.entry_out(session, entry, rules.tz)
 
 
 @router.post("/attendance/{ref}/confirm", status_code=201)
 def confirm(ref: str, session: SessionDep, actor: CurrentUser, context: ContextDep) -> EntryOut:
     entry = attendance.confirm(session=session, actor=actor, ref=ref)
-    return attendance.entry_out(session, entry, _rules(context).tz)
+    return attendance_read.entry_out(session, entry, _rules(context).tz)
 
 
 @router.get("/cohorts/{cohort_id}/hours")
